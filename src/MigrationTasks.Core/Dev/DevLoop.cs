@@ -1,0 +1,102 @@
+using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
+using MigrationTasks.Migrations;
+using MigrationTasks.Testing;
+
+namespace MigrationTasks.Dev;
+
+/// <summary>
+/// The part of the safe-migration flow that runs at <c>dotnet build</c>: "Run on dev environment → Tests pass?".
+/// Each method is one MSBuild target's work, so that an unchanged input skips just that step.
+/// </summary>
+public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
+{
+    /// <summary>MigrationBuild: every migration named, versioned and split correctly; no database.</summary>
+    public IReadOnlyList<(MigrationFile File, PreparedScript Script)> Check(IReadOnlyList<string> migrations)
+    {
+        var prepared = MigrationSource.Prepare(engine, migrations);
+        var outside = prepared.Count(p => !p.Script.InTransaction);
+        reporter.Info($"Checked {prepared.Count} migration file(s): {prepared.Sum(p => p.Script.Statements.Count)} statement(s), " +
+                      $"{outside} running outside a transaction.");
+        return prepared;
+    }
+
+    /// <summary>
+    /// MigrationDeployDev: apply every migration to an empty shadow database (proof that the whole chain builds a
+    /// database from nothing), then the pending ones to the dev database.
+    /// </summary>
+    public async Task DeployAsync(DevLoopOptions options, CancellationToken cancellationToken)
+    {
+        var migrations = Check(options.Migrations);
+        await using var dev = await DevDatabase.OpenAsync(engine, options, fresh: true, reporter, cancellationToken);
+        if (dev is null)
+        {
+            return;
+        }
+
+        var runner = new MigrationRunner(reporter);
+        var context = ApplyContext.ForThisMachine();
+        if (dev.StartedEmpty)
+        {
+            reporter.Info("The throwaway dev database starts empty, so deploying to it validates every migration from scratch.");
+        }
+        else
+        {
+            await ValidateOnShadowAsync(dev.Database, migrations, runner, context, options, cancellationToken);
+        }
+
+        await runner.DeployAsync(dev.Database, migrations, context, options.LockWait, cancellationToken);
+    }
+
+    /// <summary>MigrationTest: run the database tests on the dev database and write the JUnit report.</summary>
+    public async Task<IReadOnlyList<TestResult>> TestAsync(DevLoopOptions options, IReadOnlyList<string> tests, string junitPath, string suiteName, CancellationToken cancellationToken)
+    {
+        await using var dev = await DevDatabase.OpenAsync(engine, options, fresh: false, reporter, cancellationToken);
+        if (dev is null)
+        {
+            return [];
+        }
+
+        if (dev.StartedEmpty)
+        {
+            await new MigrationRunner(reporter).DeployAsync(dev.Database, Check(options.Migrations), ApplyContext.ForThisMachine(), options.LockWait, cancellationToken);
+        }
+
+        var results = await new DatabaseTestRunner(engine, reporter).RunAsync(dev.Database, tests, cancellationToken);
+        JUnitReport.Write(junitPath, suiteName, results);
+        return results;
+    }
+
+    private async Task ValidateOnShadowAsync(
+        ITargetDatabase dev,
+        IReadOnlyList<(MigrationFile File, PreparedScript Script)> migrations,
+        MigrationRunner runner,
+        ApplyContext context,
+        DevLoopOptions options,
+        CancellationToken cancellationToken)
+    {
+        var (shadow, reason) = await dev.TryCreateShadowAsync(cancellationToken);
+        if (shadow is not null)
+        {
+            await using (shadow)
+            {
+                await runner.DeployAsync(shadow, migrations, context, options.LockWait, cancellationToken);
+                return;
+            }
+        }
+
+        try
+        {
+            await using var server = await engine.StartEphemeralServerAsync(Path.Combine(options.StateDirectory, "shadow"), fresh: true, cancellationToken);
+            await using var database = await server.OpenDatabaseAsync("shadow", create: true, cancellationToken);
+            await runner.DeployAsync(database, migrations, context, options.LockWait, cancellationToken);
+        }
+        catch (EphemeralServerUnavailableException e)
+        {
+            reporter.Report(Diagnostic.Warning(
+                DiagnosticCodes.NoShadowDatabase,
+                $"shadow validation skipped: {dev.DisplayName} refused to create a shadow database ({reason}) and no throwaway server " +
+                $"can be started here ({e.Message}). Grant CREATEDB to the dev login to validate every migration from scratch."));
+        }
+    }
+}

@@ -1,0 +1,69 @@
+namespace MigrationTasks.Diagnostics;
+
+/// <summary>
+/// Every diagnostic code the product emits, in one place (docs/diagnostics.md mirrors this list). Ranges by area:
+/// 1xxx configuration, 2xxx compile/validate, 3xxx tests, 4xxx staging, 5xxx package and signing, 6xxx production,
+/// 7xxx history and locking.
+/// </summary>
+public static class DiagnosticCodes
+{
+    /// <summary>A verb was called with a missing or invalid option (unknown engine, missing value).</summary>
+    public const string InvalidOption = "MIG1001";
+
+    /// <summary>No dev database: the connection variable is unset and no ephemeral server can be started (warning).</summary>
+    public const string NoDevDatabase = "MIG1002";
+
+    /// <summary>The connection variable holds something that is not a valid connection string.</summary>
+    public const string InvalidConnectionString = "MIG1003";
+
+    /// <summary>The database server cannot be reached or refused the login.</summary>
+    public const string CannotConnect = "MIG1004";
+
+    /// <summary>Shadow validation was skipped: no database could be created for it (warning).</summary>
+    public const string NoShadowDatabase = "MIG1005";
+
+    /// <summary>A migration file name does not follow V&lt;version&gt;__&lt;description&gt;.sql, R__… or U….</summary>
+    public const string MalformedMigrationName = "MIG2001";
+
+    /// <summary>Two migration files have the same version.</summary>
+    public const string DuplicateVersion = "MIG2002";
+
+    /// <summary>A script cannot be split into statements (unterminated string or comment, psql meta-command).</summary>
+    public const string ScriptSyntax = "MIG2003";
+
+    /// <summary>A statement of a migration failed on the server (shadow or dev).</summary>
+    public const string MigrationFailed = "MIG2004";
+
+    /// <summary>A migration mixes statements that need a transaction with ones that cannot run in one.</summary>
+    public const string MixedTransactionMode = "MIG2005";
+
+    /// <summary>A migration or test file cannot be read.</summary>
+    public const string UnreadableFile = "MIG2006";
+
+    /// <summary>A database test returned rows: the rows are the failures it found.</summary>
+    public const string TestFailed = "MIG3001";
+
+    /// <summary>A database test raised an error.</summary>
+    public const string TestError = "MIG3002";
+
+    /// <summary>A database test holds a statement that cannot run inside the transaction that is rolled back.</summary>
+    public const string TestNotTransactional = "MIG3003";
+
+    /// <summary>An applied migration's bytes changed since it was applied.</summary>
+    public const string AppliedMigrationChanged = "MIG7001";
+
+    /// <summary>The deploy lock is held by another session beyond the wait limit.</summary>
+    public const string LockTimeout = "MIG7002";
+
+    /// <summary>The history holds a version no source file provides (warning).</summary>
+    public const string AppliedMigrationMissing = "MIG7003";
+
+    /// <summary>A non-transactional migration stopped part-way and its file has changed since.</summary>
+    public const string PartialMigrationChanged = "MIG7004";
+
+    /// <summary>A pending version is lower than the highest applied one.</summary>
+    public const string OutOfOrderMigration = "MIG7005";
+
+    /// <summary>A non-transactional migration stopped part-way earlier and is resumed (warning).</summary>
+    public const string ResumingPartialMigration = "MIG7006";
+}

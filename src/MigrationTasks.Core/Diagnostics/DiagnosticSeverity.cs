@@ -1,0 +1,7 @@
+namespace MigrationTasks.Diagnostics;
+
+public enum DiagnosticSeverity
+{
+    Warning,
+    Error,
+}

@@ -1,0 +1,27 @@
+namespace MigrationTasks.Engines;
+
+/// <summary>
+/// The one interface a database engine implements. Core drives the flow through it and never references an engine;
+/// the CLI picks the engine by the project's <c>MigrationEngine</c>.
+/// </summary>
+public interface IMigrationEngine
+{
+    /// <summary>The <c>MigrationEngine</c> value that selects this engine, e.g. <c>PostgreSql</c>.</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Splits a script and decides how it runs, offline. Throws a <see cref="Diagnostics.DiagnosticException"/> at
+    /// file(line,col) for a script that cannot be split or mixes transactional and non-transactional statements.
+    /// </summary>
+    PreparedScript Prepare(string path, string text);
+
+    /// <summary>Opens a database from a connection string; MIG1003/MIG1004 diagnostics that never echo it.</summary>
+    Task<ITargetDatabase> ConnectAsync(string connectionString, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts a throwaway server whose data lives in <paramref name="dataDirectory"/>: a new one when
+    /// <paramref name="fresh"/> (anything there is wiped), else the one a previous call left there.
+    /// Throws <see cref="EphemeralServerUnavailableException"/> when this machine cannot run one.
+    /// </summary>
+    Task<IEphemeralServer> StartEphemeralServerAsync(string dataDirectory, bool fresh, CancellationToken cancellationToken);
+}

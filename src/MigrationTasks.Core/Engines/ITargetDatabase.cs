@@ -1,0 +1,33 @@
+namespace MigrationTasks.Engines;
+
+/// <summary>One database of an engine, open for the flow's steps.</summary>
+public interface ITargetDatabase : IAsyncDisposable
+{
+    /// <summary>Server and database, never credentials: safe for output.</summary>
+    string DisplayName { get; }
+
+    /// <summary>
+    /// Takes the engine's deploy lock, waiting at most <paramref name="maxWait"/>; throws a MIG7002 diagnostic naming
+    /// the holder when it stays taken. Disposing the result releases it.
+    /// </summary>
+    Task<IAsyncDisposable> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken);
+
+    /// <summary>Every history row, oldest first; empty when the history table does not exist yet.</summary>
+    Task<IReadOnlyList<HistoryEntry>> ReadHistoryAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies one migration and records it in the history. A transactional one commits whole or not at all; a
+    /// non-transactional one records its progress after every statement. Throws <see cref="ScriptFailedException"/>
+    /// after recording the failure.
+    /// </summary>
+    Task ApplyAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken);
+
+    /// <summary>Runs a database test inside a transaction that is rolled back.</summary>
+    Task<TestRun> RunTestAsync(PreparedScript test, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates an empty database beside this one for shadow validation (dropped when the result is disposed), or
+    /// returns null with the reason when the server does not allow it.
+    /// </summary>
+    Task<(ITargetDatabase? Shadow, string? Reason)> TryCreateShadowAsync(CancellationToken cancellationToken);
+}

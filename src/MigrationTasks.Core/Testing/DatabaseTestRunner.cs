@@ -1,0 +1,103 @@
+using System.Text;
+using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
+using MigrationTasks.Migrations;
+using MigrationTasks.Scripts;
+
+namespace MigrationTasks.Testing;
+
+/// <summary>
+/// Runs <c>Tests/**/*.sql</c> on the dev database. A test passes when it runs without error and its last result set
+/// is empty: the rows it returns are the failures it found, and the first ten are shown in the error.
+/// </summary>
+public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporter)
+{
+    private const int RowsShown = 10;
+
+    public async Task<IReadOnlyList<TestResult>> RunAsync(ITargetDatabase database, IEnumerable<string> testPaths, CancellationToken cancellationToken)
+    {
+        var results = new List<TestResult>();
+        foreach (var path in testPaths.OrderBy(p => p, StringComparer.Ordinal))
+        {
+            var result = await RunOneAsync(database, path, cancellationToken);
+            results.Add(result);
+            if (result.Failure is { } failure)
+            {
+                reporter.Report(failure);
+            }
+            else
+            {
+                reporter.Info($"{database.DisplayName}: test passed: {path} ({result.Run!.Duration.TotalMilliseconds:0} ms)");
+            }
+        }
+
+        reporter.Info($"{database.DisplayName}: {results.Count(r => r.Passed)} test(s) passed, {results.Count(r => !r.Passed)} failed.");
+        return results;
+    }
+
+    private async Task<TestResult> RunOneAsync(ITargetDatabase database, string path, CancellationToken cancellationToken)
+    {
+        PreparedScript script;
+        try
+        {
+            script = engine.Prepare(path, MigrationSource.ReadText(path));
+        }
+        catch (DiagnosticException e)
+        {
+            return new TestResult(path, null, e.Diagnostics[0]);
+        }
+
+        if (!script.InTransaction)
+        {
+            return new TestResult(path, null, Diagnostic.Error(
+                DiagnosticCodes.TestNotTransactional,
+                $"the test cannot run inside the transaction that undoes it ({script.OutsideTransactionReason}). Remove that statement from the test.",
+                path));
+        }
+
+        var run = await database.RunTestAsync(script, cancellationToken);
+        var positions = new TextPosition(script.Text);
+        if (run.Error is { } error)
+        {
+            var (line, column) = positions.At(error.FileOffset ?? error.Statement.Offset);
+            return new TestResult(path, run, Diagnostic.Error(
+                DiagnosticCodes.TestError,
+                $"test failed with an error at statement {error.StatementNumber}: {MigrationRunner.ServerWords(error)}",
+                path,
+                line,
+                column));
+        }
+
+        if (run.RowCount == 0)
+        {
+            return new TestResult(path, run, null);
+        }
+
+        var (rowLine, rowColumn) = positions.At(run.ResultStatement!.Offset);
+        return new TestResult(path, run, Diagnostic.Error(
+            DiagnosticCodes.TestFailed,
+            $"test failed: its last query returned {run.RowCount} row(s), and a test passes only when it returns none. " +
+            $"{(run.RowCount > RowsShown ? $"First {RowsShown}" : "Rows")}: {FormatRows(run)}",
+            path,
+            rowLine,
+            rowColumn));
+    }
+
+    private static string FormatRows(TestRun run)
+    {
+        var text = new StringBuilder();
+        foreach (var row in run.FirstRows.Take(RowsShown))
+        {
+            if (text.Length > 0)
+            {
+                text.Append("; ");
+            }
+
+            text.Append('(')
+                .AppendJoin(", ", run.Columns.Select((column, i) => $"{column}={row[i] ?? "NULL"}"))
+                .Append(')');
+        }
+
+        return text.ToString();
+    }
+}
