@@ -27,7 +27,8 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
     /// </summary>
     public async Task DeployAsync(DevLoopOptions options, CancellationToken cancellationToken)
     {
-        var migrations = Check(options.Migrations);
+        // Prepared again rather than trusted from the check step: that step may have run in an earlier build.
+        var migrations = MigrationSource.Prepare(engine, options.Migrations);
         await using var dev = await DevDatabase.OpenAsync(engine, options, fresh: true, reporter, cancellationToken);
         if (dev is null)
         {
@@ -59,7 +60,8 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
 
         if (dev.StartedEmpty)
         {
-            await new MigrationRunner(reporter).DeployAsync(dev.Database, Check(options.Migrations), ApplyContext.ForThisMachine(), options.LockWait, cancellationToken);
+            var migrations = MigrationSource.Prepare(engine, options.Migrations);
+            await new MigrationRunner(reporter).DeployAsync(dev.Database, migrations, ApplyContext.ForThisMachine(), options.LockWait, cancellationToken);
         }
 
         var results = await new DatabaseTestRunner(engine, reporter).RunAsync(dev.Database, tests, cancellationToken);
