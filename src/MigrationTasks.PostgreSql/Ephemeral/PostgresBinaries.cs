@@ -1,0 +1,46 @@
+using System.Globalization;
+
+namespace MigrationTasks.PostgreSql.Ephemeral;
+
+/// <summary>Finds the server programs (initdb, pg_ctl) of a local PostgreSQL install.</summary>
+public static class PostgresBinaries
+{
+    private const string DebianRoot = "/usr/lib/postgresql";
+    private const string SourceBuildBin = "/usr/local/pgsql/bin";
+
+    /// <summary>The folder holding initdb and pg_ctl, or null when PostgreSQL is not installed.</summary>
+    public static string? FindBinDirectory() =>
+        FromPath() ?? HighestDebianVersion() ?? (HasServerPrograms(SourceBuildBin) ? SourceBuildBin : null);
+
+    internal static string ProgramPath(string binDirectory, string name) =>
+        Path.Combine(binDirectory, OperatingSystem.IsWindows() ? name + ".exe" : name);
+
+    private static string? FromPath() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault(HasServerPrograms);
+
+    // Debian and Ubuntu install each major version side by side (/usr/lib/postgresql/15/bin) and keep initdb off
+    // the PATH; the newest one is the one a user expects.
+    private static string? HighestDebianVersion()
+    {
+        if (!Directory.Exists(DebianRoot))
+        {
+            return null;
+        }
+
+        return Directory.GetDirectories(DebianRoot)
+            .Select(folder => (Version: ParseVersion(Path.GetFileName(folder)), Bin: Path.Combine(folder, "bin")))
+            .Where(install => install.Version is not null && HasServerPrograms(install.Bin))
+            .OrderByDescending(install => install.Version)
+            .Select(install => install.Bin)
+            .FirstOrDefault();
+    }
+
+    // Versions before 10 are named like "9.6", so the folder names are compared as numbers, not as text.
+    private static decimal? ParseVersion(string name) =>
+        decimal.TryParse(name, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var version) ? version : null;
+
+    private static bool HasServerPrograms(string directory) =>
+        File.Exists(ProgramPath(directory, "initdb")) && File.Exists(ProgramPath(directory, "pg_ctl"));
+}

@@ -1,0 +1,44 @@
+using MigrationTasks.PostgreSql.Ephemeral;
+using Npgsql;
+
+namespace MigrationTasks.PostgreSql.Tests;
+
+/// <summary>
+/// One throwaway PostgreSQL cluster for the whole test run, started by the first test that needs it and deleted at
+/// the end, with a new empty database for each test so that tests never see each other's objects.
+/// Shared by the test projects (linked source); <see cref="PostgresServerTeardown"/> ends it in each assembly.
+/// </summary>
+public static class PostgresServer
+{
+    private static readonly string DataDirectory = Path.Combine(Path.GetTempPath(), $"migrationtasks-tests-{Guid.NewGuid():N}");
+    private static readonly Lazy<Task<EphemeralPostgresCluster>> Cluster = new(() => EphemeralPostgresCluster.CreateAsync(DataDirectory));
+    private static int _databaseCount;
+
+    /// <summary>Creates an empty database and returns its connection string; ignores the test when PostgreSQL is not installed.</summary>
+    public static async Task<string> CreateDatabaseAsync()
+    {
+        if (PostgresBinaries.FindBinDirectory() is null)
+        {
+            Assert.Ignore("PostgreSQL server programs (initdb, pg_ctl) are not installed, so database tests cannot run.");
+        }
+
+        var cluster = await Cluster.Value;
+        var name = $"test_{Interlocked.Increment(ref _databaseCount)}";
+        await cluster.CreateDatabaseAsync(name);
+        // Unpooled: idle pooled connections of finished tests would add up against the server's max_connections.
+        return new NpgsqlConnectionStringBuilder(cluster.ConnectionString(name)) { Pooling = false }.ConnectionString;
+    }
+
+    public static async Task DeleteClusterAsync()
+    {
+        if (Cluster.IsValueCreated && Cluster.Value.IsCompletedSuccessfully)
+        {
+            await Cluster.Value.Result.DisposeAsync();
+        }
+
+        if (Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+    }
+}
