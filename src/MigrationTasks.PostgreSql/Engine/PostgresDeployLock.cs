@@ -1,0 +1,87 @@
+using MigrationTasks.Diagnostics;
+using Npgsql;
+
+namespace MigrationTasks.PostgreSql.Engine;
+
+/// <summary>
+/// The deploy lock: a session advisory lock held on a dedicated, unpooled connection, so that resetting the
+/// migration session between scripts (DISCARD ALL releases advisory locks) cannot drop it.
+/// </summary>
+internal sealed class PostgresDeployLock : IAsyncDisposable
+{
+    /// <summary>One key for every MigrationTasks deploy ("MIGRATE1" in ASCII); advisory locks are per database.</summary>
+    private const long LockKey = 0x4D49475241544531;
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly NpgsqlConnection _connection;
+
+    private PostgresDeployLock(NpgsqlConnection connection) => _connection = connection;
+
+    public static async Task<PostgresDeployLock> AcquireAsync(NpgsqlConnectionStringBuilder target, string displayName, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(target.ConnectionString)
+        {
+            ApplicationName = $"{PostgresConnections.ApplicationName} deploy lock ({Environment.MachineName})",
+        };
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            var deadline = DateTime.UtcNow + maxWait;
+            while (true)
+            {
+                await using (var attempt = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", connection))
+                {
+                    if ((bool)(await attempt.ExecuteScalarAsync(cancellationToken))!)
+                    {
+                        return new PostgresDeployLock(connection);
+                    }
+                }
+
+                if (DateTime.UtcNow >= deadline)
+                {
+                    throw new DiagnosticException(Diagnostic.Error(
+                        DiagnosticCodes.LockTimeout,
+                        $"another deploy holds the MigrationTasks lock on {displayName} and did not release it within {maxWait.TotalSeconds:0} s: " +
+                        $"{await DescribeHolderAsync(connection, cancellationToken)}. Wait for it to finish, or end that session if it is stuck."));
+                }
+
+                await Task.Delay(PollInterval, cancellationToken);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Closing the session releases the lock even if the unlock call fails.
+        await _connection.DisposeAsync();
+    }
+
+    private static async Task<string> DescribeHolderAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        // A bigint advisory key is stored as classid = high 32 bits, objid = low 32 bits, objsubid = 1.
+        await using var command = new NpgsqlCommand(
+            $"""
+            SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), a.backend_start, coalesce(a.usename, '')
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.classid = {(uint)(LockKey >> 32)}::oid AND l.objid = {(uint)(LockKey & 0xFFFFFFFF)}::oid
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """,
+            connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return "its holder just released it";
+        }
+
+        return $"held by pid {reader.GetInt32(0)} (application '{reader.GetString(1)}', user '{reader.GetString(4)}', client {reader.GetString(2)}, " +
+               $"connected since {reader.GetFieldValue<DateTimeOffset>(3):u})";
+    }
+}

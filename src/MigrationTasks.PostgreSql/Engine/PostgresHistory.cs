@@ -1,0 +1,132 @@
+using MigrationTasks.Engines;
+using Npgsql;
+
+namespace MigrationTasks.PostgreSql.Engine;
+
+/// <summary>
+/// The history table <c>migrationtasks.history</c>: one row per attempt to apply a script. Schema-qualified in every
+/// statement because a migration may change the session's search_path.
+/// </summary>
+internal static class PostgresHistory
+{
+    private const string Columns =
+        "id, version, description, script, checksum_sha256, statements_applied, statements_total, " +
+        "applied_statements_sha256, outcome, started_at, finished_at, error";
+
+    public static async Task EnsureTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            CREATE SCHEMA IF NOT EXISTS migrationtasks;
+            CREATE TABLE IF NOT EXISTS migrationtasks.history (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                version text,
+                description text NOT NULL,
+                script text NOT NULL,
+                kind text NOT NULL,
+                checksum_sha256 text NOT NULL,
+                statements_applied integer NOT NULL,
+                statements_total integer NOT NULL,
+                applied_statements_sha256 text NOT NULL,
+                outcome text NOT NULL CHECK (outcome IN ('success', 'failed', 'running')),
+                started_at timestamptz NOT NULL,
+                finished_at timestamptz,
+                error text,
+                applied_by_user text NOT NULL DEFAULT current_user,
+                applied_by_host text NOT NULL,
+                package_id text,
+                package_version text
+            );
+            """,
+            connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public static async Task<IReadOnlyList<HistoryEntry>> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using (var exists = new NpgsqlCommand("SELECT to_regclass('migrationtasks.history') IS NOT NULL", connection))
+        {
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return [];
+            }
+        }
+
+        await using var command = new NpgsqlCommand($"SELECT {Columns} FROM migrationtasks.history ORDER BY id", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<HistoryEntry>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new HistoryEntry(
+                reader.GetInt64(0),
+                reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.GetInt32(5),
+                reader.GetInt32(6),
+                reader.GetString(7),
+                Enum.Parse<HistoryOutcome>(reader.GetString(8), ignoreCase: true),
+                reader.GetFieldValue<DateTimeOffset>(9),
+                reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+                reader.IsDBNull(11) ? null : reader.GetString(11)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Adds a row for an attempt and returns its id.</summary>
+    public static NpgsqlBatchCommand Insert(MigrationStep step, ApplyContext context, string outcome, int statementsApplied, DateTimeOffset startedAt, string? error)
+    {
+        var command = new NpgsqlBatchCommand(
+            """
+            INSERT INTO migrationtasks.history (version, description, script, kind, checksum_sha256, statements_applied,
+                statements_total, applied_statements_sha256, outcome, started_at, finished_at, error, applied_by_host,
+                package_id, package_version)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $9 = 'running' THEN NULL ELSE clock_timestamp() END,
+                $11, $12, $13, $14)
+            RETURNING id
+            """);
+        var file = step.File;
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)file.Version?.Canonical ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = file.Description });
+        command.Parameters.Add(new NpgsqlParameter { Value = file.ScriptName });
+        command.Parameters.Add(new NpgsqlParameter { Value = file.Kind.ToString().ToLowerInvariant() });
+        command.Parameters.Add(new NpgsqlParameter { Value = file.Checksum });
+        command.Parameters.Add(new NpgsqlParameter { Value = statementsApplied });
+        command.Parameters.Add(new NpgsqlParameter { Value = step.Script.Statements.Count });
+        command.Parameters.Add(new NpgsqlParameter { Value = StatementChecksum.Of(step.Script.Statements, statementsApplied) });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcome });
+        command.Parameters.Add(new NpgsqlParameter { Value = startedAt });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = context.AppliedByHost });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)context.PackageId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)context.PackageVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        return command;
+    }
+
+    public static async Task<long> InsertAsync(NpgsqlConnection connection, MigrationStep step, ApplyContext context, string outcome, int statementsApplied, DateTimeOffset startedAt, string? error, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { Insert(step, context, outcome, statementsApplied, startedAt, error) } };
+        return (long)(await batch.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Records how far a non-transactional migration got, after each statement.</summary>
+    public static async Task UpdateProgressAsync(NpgsqlConnection connection, long id, MigrationStep step, int statementsApplied, string outcome, string? error, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            UPDATE migrationtasks.history
+            SET statements_applied = $2, applied_statements_sha256 = $3, outcome = $4, error = $5,
+                finished_at = CASE WHEN $4 = 'running' THEN NULL ELSE clock_timestamp() END
+            WHERE id = $1
+            """,
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = statementsApplied });
+        command.Parameters.Add(new NpgsqlParameter { Value = StatementChecksum.Of(step.Script.Statements, statementsApplied) });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcome });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,65 @@
+using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
+using MigrationTasks.Migrations;
+using MigrationTasks.PostgreSql.Engine;
+using Npgsql;
+
+namespace MigrationTasks.PostgreSql.Tests.Engine;
+
+/// <summary>A folder of migration files and a fresh database, driven through Core's runner and the real engine.</summary>
+internal sealed class MigrationWorkspace
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("migrationtasks-engine-").FullName;
+    private readonly StringWriter _output = new();
+
+    private MigrationWorkspace(string connectionString) => ConnectionString = connectionString;
+
+    public string ConnectionString { get; }
+
+    public string Output => _output.ToString();
+
+    public static async Task<MigrationWorkspace> CreateAsync() => new(await PostgresServer.CreateDatabaseAsync());
+
+    public string Write(string name, string sql)
+    {
+        var path = Path.Combine(_folder, name);
+        File.WriteAllText(path, sql);
+        return path;
+    }
+
+    public IReadOnlyList<string> Files => [.. Directory.EnumerateFiles(_folder, "*.sql")];
+
+    /// <summary>Applies every file of the folder; returns the diagnostics that stopped it (empty on success).</summary>
+    public async Task<IReadOnlyList<Diagnostic>> DeployAsync(TimeSpan? lockWait = null)
+    {
+        var engine = new PostgresEngine();
+        try
+        {
+            var migrations = MigrationSource.Prepare(engine, Files);
+            await using var database = await engine.ConnectAsync(ConnectionString, CancellationToken.None);
+            await new MigrationRunner(new Reporter(_output)).DeployAsync(database, migrations, ApplyContext.ForThisMachine(), lockWait ?? TimeSpan.FromSeconds(30), CancellationToken.None);
+            return [];
+        }
+        catch (DiagnosticException e)
+        {
+            return e.Diagnostics;
+        }
+    }
+
+    public async Task<List<string?[]>> QueryAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { AllResultTypesAreUnknown = true };
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<string?[]>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add([.. Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : reader.GetString(i))]);
+        }
+
+        return rows;
+    }
+
+    public async Task<string?> ScalarAsync(string sql) => (await QueryAsync(sql))[0][0];
+}
