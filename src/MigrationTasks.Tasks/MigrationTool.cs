@@ -1,0 +1,101 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace MigrationTasks.Tasks
+{
+    /// <summary>
+    /// Runs one verb of the <c>migrate</c> CLI out of process (design §2: no database code in MSBuild's process).
+    /// Options go in a response file; connection strings never do: the CLI reads them from the environment variable
+    /// whose name it is given. The CLI prints MSBuild canonical lines, which ToolTask logs as errors and warnings.
+    /// </summary>
+    public sealed class MigrationTool : ToolTask
+    {
+        /// <summary>The CLI verb, e.g. <c>check</c>, <c>deploy-dev</c>, <c>test</c>.</summary>
+        [Required]
+        public string Verb { get; set; } = "";
+
+        /// <summary>Full path of <c>migrate.dll</c>.</summary>
+        [Required]
+        public string CliPath { get; set; } = "";
+
+        /// <summary>The <c>dotnet</c> host that runs the CLI; the one running this build when empty.</summary>
+        public string DotNetHost { get; set; } = "";
+
+        public string Engine { get; set; } = "";
+
+        public ITaskItem[] Migrations { get; set; } = [];
+
+        public ITaskItem[] Tests { get; set; } = [];
+
+        /// <summary>The name (never the value) of the environment variable holding the connection string.</summary>
+        public string ConnectionVariable { get; set; } = "";
+
+        public string DevDatabase { get; set; } = "";
+
+        public string StateDirectory { get; set; } = "";
+
+        public string JUnitFile { get; set; } = "";
+
+        public string SuiteName { get; set; } = "";
+
+        public string LockTimeout { get; set; } = "";
+
+        protected override string ToolName => "dotnet";
+
+        // Progress lines ("applying V3__add_index.sql …") are what a developer wants to see in a build that did work.
+        protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.High;
+
+        protected override string GenerateFullPathToTool() =>
+            string.IsNullOrEmpty(DotNetHost) ? ToolName : DotNetHost;
+
+        protected override string GenerateCommandLineCommands() => Quote(CliPath);
+
+        protected override string GenerateResponseFileCommands()
+        {
+            // One argument per line: the CLI's response-file reader splits on lines only, so paths may hold spaces.
+            var lines = new List<string> { Verb };
+            Add(lines, "engine", Engine);
+            Add(lines, "connection-variable", ConnectionVariable);
+            Add(lines, "dev-database", DevDatabase);
+            Add(lines, "state-dir", StateDirectory);
+            Add(lines, "junit", JUnitFile);
+            Add(lines, "suite", SuiteName);
+            Add(lines, "lock-timeout", LockTimeout);
+            foreach (var item in Migrations)
+            {
+                Add(lines, "migration", item.GetMetadata("FullPath"));
+            }
+
+            foreach (var item in Tests)
+            {
+                Add(lines, "test", item.GetMetadata("FullPath"));
+            }
+
+            var text = new StringBuilder();
+            foreach (var line in lines)
+            {
+                text.Append(line).Append('\n');
+            }
+
+            return text.ToString();
+        }
+
+        protected override string GetResponseFileSwitch(string responseFilePath) => Quote("@" + responseFilePath);
+
+        protected override Encoding ResponseFileEncoding => new UTF8Encoding(false);
+
+        private static void Add(List<string> lines, string name, string value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                lines.Add("--" + name);
+                lines.Add(value);
+            }
+        }
+
+        private static string Quote(string value) => value.Any(char.IsWhiteSpace) ? "\"" + value + "\"" : value;
+    }
+}
