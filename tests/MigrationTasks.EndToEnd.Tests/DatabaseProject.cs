@@ -1,0 +1,101 @@
+using System.Xml.Linq;
+
+namespace MigrationTasks.EndToEnd.Tests;
+
+/// <summary>
+/// A database project in a temp folder that references the packed MigrationTasks package, the way a user's does:
+/// its own nuget.config and packages folder, and empty Directory.Build.* files so the repository's settings stay out.
+/// </summary>
+internal sealed class DatabaseProject
+{
+    private DatabaseProject(string directory, string name)
+    {
+        Directory = directory;
+        Name = name;
+    }
+
+    public string Directory { get; }
+
+    public string Name { get; }
+
+    public string ProjectFile => Path.Combine(Directory, Name + ".csproj");
+
+    public string TestReport => Path.Combine(Directory, "bin", "Debug", "net8.0", "migration-tests.xml");
+
+    /// <summary>A project with the given extra MSBuild properties and no sources yet.</summary>
+    public static async Task<DatabaseProject> CreateAsync(string name = "Db", string extraProperties = "")
+    {
+        var (feed, version) = await PackedPackage.GetAsync();
+        var root = Path.Combine(Path.GetTempPath(), "migrationtasks-e2e", version, TestContext.CurrentContext.Test.Name + "-" + Guid.NewGuid().ToString("N")[..8]);
+        var directory = Path.Combine(root, name);
+        System.IO.Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(root, "Directory.Build.props"), "<Project />");
+        File.WriteAllText(Path.Combine(root, "Directory.Build.targets"), "<Project />");
+        File.WriteAllText(Path.Combine(root, "Directory.Packages.props"), "<Project />");
+        // The machine's packages folder is a read-only fallback, so only MigrationTasks is copied per test.
+        var machinePackages = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        new XDocument(new XElement(
+            "configuration",
+            new XElement(
+                "packageSources",
+                new XElement("clear"),
+                new XElement("add", new XAttribute("key", "local"), new XAttribute("value", feed)),
+                new XElement("add", new XAttribute("key", "nuget.org"), new XAttribute("value", "https://api.nuget.org/v3/index.json"))),
+            new XElement("config", new XElement("add", new XAttribute("key", "globalPackagesFolder"), new XAttribute("value", Path.Combine(root, "packages")))),
+            new XElement("fallbackPackageFolders", new XElement("add", new XAttribute("key", "machine"), new XAttribute("value", machinePackages)))))
+            .Save(Path.Combine(root, "nuget.config"));
+        File.WriteAllText(Path.Combine(directory, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.Build.NoTargets/3.7.0">
+              <PropertyGroup>
+                <TargetFramework>net8.0</TargetFramework>
+                <MigrationEngine>PostgreSql</MigrationEngine>
+                {extraProperties}
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="MigrationTasks" Version="{version}" PrivateAssets="all" />
+              </ItemGroup>
+            </Project>
+            """);
+        return new DatabaseProject(directory, name);
+    }
+
+    /// <summary>A copy of a sample's sources (Migrations/, Tests/, …) in a new project.</summary>
+    public static async Task<DatabaseProject> FromSampleAsync(string sample)
+    {
+        var project = await CreateAsync(sample);
+        var source = RepositoryPaths.SampleProject(sample);
+        foreach (var file in System.IO.Directory.EnumerateFiles(source, "*.sql", SearchOption.AllDirectories))
+        {
+            if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                || file.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            project.Write(Path.GetRelativePath(source, file), File.ReadAllText(file));
+        }
+
+        return project;
+    }
+
+    public string Write(string relativePath, string content)
+    {
+        var path = Path.Combine(Directory, relativePath);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    public void Delete(string relativePath) => File.Delete(Path.Combine(Directory, relativePath));
+
+    public string PathOf(string relativePath) => Path.Combine(Directory, relativePath);
+
+    /// <summary>Runs <c>dotnet build</c> (or another verb) on the project.</summary>
+    public Task<(int ExitCode, string Output)> BuildAsync(IReadOnlyDictionary<string, string?>? environment = null, params string[] extraArguments) =>
+        ProcessRunner.RunAsync(
+            "dotnet",
+            ["build", ProjectFile, "-nologo", "-tl:off", "-v:n", .. extraArguments],
+            Directory,
+            environment,
+            TimeSpan.FromMinutes(5));
+}

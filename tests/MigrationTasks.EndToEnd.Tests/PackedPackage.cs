@@ -1,0 +1,30 @@
+namespace MigrationTasks.EndToEnd.Tests;
+
+/// <summary>
+/// The real MigrationTasks .nupkg, packed once per test run with a version of its own into a local feed: NuGet keeps
+/// the first copy of a version forever, so a fixed version would test yesterday's package.
+/// </summary>
+internal static class PackedPackage
+{
+    private static readonly Lazy<Task<(string Feed, string Version)>> Packed = new(PackAsync);
+
+    public static Task<(string Feed, string Version)> GetAsync() => Packed.Value;
+
+    private static async Task<(string Feed, string Version)> PackAsync()
+    {
+        var version = $"0.1.0-e2e.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+        var feed = Path.Combine(Path.GetTempPath(), "migrationtasks-e2e", version, "feed");
+        Directory.CreateDirectory(feed);
+        var (exitCode, output) = await ProcessRunner.RunAsync(
+            "dotnet",
+            ["pack", Path.Combine(RepositoryPaths.Root, "nuget", "MigrationTasks.Package.csproj"), "-c", "Release", "-o", feed, $"-p:Version={version}", "-nologo"],
+            RepositoryPaths.Root,
+            timeout: TimeSpan.FromMinutes(10));
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet pack failed ({exitCode}):\n{output}");
+        }
+
+        return (feed, version);
+    }
+}
