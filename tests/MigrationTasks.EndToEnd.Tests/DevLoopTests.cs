@@ -35,6 +35,40 @@ public sealed class DevLoopTests
     }
 
     [Test]
+    public async Task Without_a_dev_database_the_build_checks_the_migrations_and_warns_MIG1002()
+    {
+        var project = await DatabaseProject.FromSampleAsync("PgShop");
+        var broken = project.Write("Migrations/V9__unterminated.sql", "SELECT 'never closed;\n");
+        var noServer = new Dictionary<string, string?> { ["MIGRATIONTASKS_POSTGRES_BIN"] = "/nonexistent" };
+
+        var (failed, failedOutput) = await project.BuildAsync(noServer);
+        Assert.That(failed, Is.Not.EqualTo(0));
+        Assert.That(failedOutput, Does.Contain($"{broken}(1,8): error MIG2003: unterminated quoted string"), "the offline check still runs");
+
+        project.Delete("Migrations/V9__unterminated.sql");
+        var (exitCode, output) = await project.BuildAsync(noServer);
+
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("warning MIG1002: no dev database: the environment variable MIGRATIONTASKS_DEV_CONNECTION is not set"));
+        Assert.That(output, Does.Not.Contain("applying"));
+        Assert.That(File.Exists(project.TestReport), Is.False);
+    }
+
+    [Test]
+    public async Task With_MigrationDevDatabase_none_the_build_deploys_nothing_even_with_a_connection()
+    {
+        var project = await DatabaseProject.FromSampleAsync("PgShop");
+        var dev = await PostgresServer.CreateDatabaseAsync();
+
+        var (exitCode, output) = await project.BuildAsync(DevConnection(dev), "-p:MigrationDevDatabase=none");
+
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("MigrationDevDatabase is 'none'"));
+        var history = await QueryAsync(dev, "SELECT to_regclass('migrationtasks.history') IS NULL");
+        Assert.That(history[0][0], Is.EqualTo("t"));
+    }
+
+    [Test]
     public async Task Build_records_every_migration_in_the_dev_database_history()
     {
         var project = await DatabaseProject.FromSampleAsync("PgShop");

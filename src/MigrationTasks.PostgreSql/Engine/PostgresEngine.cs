@@ -35,7 +35,7 @@ public sealed class PostgresEngine : IMigrationEngine
         if (PostgresBinaries.FindBinDirectory() is null)
         {
             throw new EphemeralServerUnavailableException(
-                "no PostgreSQL server binaries (initdb, pg_ctl) on PATH or in /usr/lib/postgresql/<version>/bin");
+                $"no PostgreSQL server binaries (initdb, pg_ctl) in {PostgresBinaries.OverrideVariable}, on PATH or in /usr/lib/postgresql/<version>/bin");
         }
 
         try

@@ -5,12 +5,22 @@ namespace MigrationTasks.PostgreSql.Ephemeral;
 /// <summary>Finds the server programs (initdb, pg_ctl) of a local PostgreSQL install.</summary>
 public static class PostgresBinaries
 {
+    /// <summary>Names the folder to use when several versions are installed; a folder without them means none.</summary>
+    public const string OverrideVariable = "MIGRATIONTASKS_POSTGRES_BIN";
+
     private const string DebianRoot = "/usr/lib/postgresql";
     private const string SourceBuildBin = "/usr/local/pgsql/bin";
 
     /// <summary>The folder holding initdb and pg_ctl, or null when PostgreSQL is not installed.</summary>
-    public static string? FindBinDirectory() =>
-        FromPath() ?? HighestDebianVersion() ?? (HasServerPrograms(SourceBuildBin) ? SourceBuildBin : null);
+    public static string? FindBinDirectory()
+    {
+        if (Environment.GetEnvironmentVariable(OverrideVariable) is { Length: > 0 } chosen)
+        {
+            return HasServerPrograms(chosen) ? chosen : null;
+        }
+
+        return FromPath() ?? HighestDebianVersion() ?? (HasServerPrograms(SourceBuildBin) ? SourceBuildBin : null);
+    }
 
     internal static string ProgramPath(string binDirectory, string name) =>
         Path.Combine(binDirectory, OperatingSystem.IsWindows() ? name + ".exe" : name);
