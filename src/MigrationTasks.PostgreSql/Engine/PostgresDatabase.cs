@@ -70,8 +70,12 @@ internal sealed class PostgresDatabase : ITargetDatabase
         finally
         {
             // Each migration starts from a clean session, as each `psql -f` would: settings such as
-            // set_config('search_path', …, false) made by one script must not reach the next.
-            await ExecuteAsync("DISCARD ALL", CancellationToken.None);
+            // set_config('search_path', …, false) made by one script must not reach the next. A broken connection
+            // is left alone so that the migration's own failure is the one reported.
+            if (_connection.FullState == System.Data.ConnectionState.Open)
+            {
+                await ExecuteAsync("DISCARD ALL", CancellationToken.None);
+            }
         }
     }
 
