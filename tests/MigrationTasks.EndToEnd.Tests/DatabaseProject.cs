@@ -1,4 +1,5 @@
 using System.Xml.Linq;
+using MigrationTasks.Testing;
 
 namespace MigrationTasks.EndToEnd.Tests;
 

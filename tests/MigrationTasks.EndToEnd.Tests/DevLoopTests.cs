@@ -64,7 +64,7 @@ public sealed class DevLoopTests
 
         Assert.That(exitCode, Is.EqualTo(0), output);
         Assert.That(output, Does.Contain("MigrationDevDatabase is 'none'"));
-        var history = await QueryAsync(dev, "SELECT to_regclass('migrationtasks.history') IS NULL");
+        var history = await PostgresServer.QueryAsync(dev, "SELECT to_regclass('migrationtasks.history') IS NULL");
         Assert.That(history[0][0], Is.EqualTo("t"));
     }
 
@@ -77,7 +77,7 @@ public sealed class DevLoopTests
         var (exitCode, output) = await project.BuildAsync(DevConnection(dev));
 
         Assert.That(exitCode, Is.EqualTo(0), output);
-        var rows = await QueryAsync(dev, "SELECT coalesce(version, 'R'), script, outcome, statements_applied, statements_total FROM migrationtasks.history ORDER BY id");
+        var rows = await PostgresServer.QueryAsync(dev, "SELECT coalesce(version, 'R'), script, outcome, statements_applied, statements_total FROM migrationtasks.history ORDER BY id");
         Assert.That(rows.Select(r => $"{r[0]} {r[1]} {r[2]} {r[3]}/{r[4]}"), Is.EqualTo(new[]
         {
             "1 V1__create_catalog.sql success 2/2",
@@ -182,7 +182,7 @@ public sealed class DevLoopTests
 
         Assert.That(exitCode, Is.Not.EqualTo(0));
         Assert.That(output, Does.Contain($"{edited}(1,1): error MIG7001: V1__create.sql was applied on"));
-        var tables = await QueryAsync(dev, "SELECT count(*) FROM pg_tables WHERE tablename = 'b'");
+        var tables = await PostgresServer.QueryAsync(dev, "SELECT count(*) FROM pg_tables WHERE tablename = 'b'");
         Assert.That(tables[0][0], Is.EqualTo("0"), "V2 must not run");
     }
 
@@ -201,9 +201,9 @@ public sealed class DevLoopTests
         var builds = await Task.WhenAll(left.BuildAsync(DevConnection(dev)), right.BuildAsync(DevConnection(dev)));
 
         Assert.That(builds.Select(b => b.ExitCode), Is.All.EqualTo(0), string.Join("\n----\n", builds.Select(b => b.Output)));
-        var rows = await QueryAsync(dev, "SELECT script, count(*) FROM migrationtasks.history GROUP BY script HAVING count(*) > 1");
+        var rows = await PostgresServer.QueryAsync(dev, "SELECT script, count(*) FROM migrationtasks.history GROUP BY script HAVING count(*) > 1");
         Assert.That(rows, Is.Empty, "one history row per script");
-        var total = await QueryAsync(dev, "SELECT count(*) FROM migrationtasks.history");
+        var total = await PostgresServer.QueryAsync(dev, "SELECT count(*) FROM migrationtasks.history");
         Assert.That(total[0][0], Is.EqualTo("8"));
         Assert.That(builds.Count(b => b.Output.Contains("up to date, no migration to apply", StringComparison.Ordinal)), Is.EqualTo(1));
     }
@@ -222,20 +222,5 @@ public sealed class DevLoopTests
         Assert.That(output, Does.Contain("applied 7 migration(s)"), "the build really used the connection string");
         Assert.That(output, Does.Not.Contain(password));
         Assert.That(BinaryLogText.ReadAll(binlog), Does.Not.Contain(password));
-    }
-
-    private static async Task<List<string?[]>> QueryAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { AllResultTypesAreUnknown = true };
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<string?[]>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add([.. Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : reader.GetString(i))]);
-        }
-
-        return rows;
     }
 }

@@ -1,3 +1,5 @@
+using MigrationTasks.Testing;
+
 namespace MigrationTasks.EndToEnd.Tests;
 
 /// <summary>

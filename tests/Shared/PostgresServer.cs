@@ -29,6 +29,22 @@ public static class PostgresServer
         return new NpgsqlConnectionStringBuilder(cluster.ConnectionString(name)) { Pooling = false }.ConnectionString;
     }
 
+    /// <summary>Runs a query and returns its rows, every value as text (NULL as null).</summary>
+    public static async Task<List<string?[]>> QueryAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { AllResultTypesAreUnknown = true };
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<string?[]>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add([.. Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : reader.GetString(i))]);
+        }
+
+        return rows;
+    }
+
     public static async Task DeleteClusterAsync()
     {
         if (Cluster.IsValueCreated && Cluster.Value.IsCompletedSuccessfully)

@@ -2,7 +2,6 @@ using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Migrations;
 using MigrationTasks.PostgreSql.Engine;
-using Npgsql;
 
 namespace MigrationTasks.PostgreSql.Tests.Engine;
 
@@ -46,20 +45,7 @@ internal sealed class MigrationWorkspace
         }
     }
 
-    public async Task<List<string?[]>> QueryAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { AllResultTypesAreUnknown = true };
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<string?[]>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add([.. Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : reader.GetString(i))]);
-        }
-
-        return rows;
-    }
+    public Task<List<string?[]>> QueryAsync(string sql) => PostgresServer.QueryAsync(ConnectionString, sql);
 
     public async Task<string?> ScalarAsync(string sql) => (await QueryAsync(sql))[0][0];
 }

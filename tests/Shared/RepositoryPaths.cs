@@ -1,6 +1,6 @@
-namespace MigrationTasks.EndToEnd.Tests;
+namespace MigrationTasks.Testing;
 
-internal static class RepositoryPaths
+public static class RepositoryPaths
 {
     /// <summary>The folder holding MigrationTasks.sln, found upward from the test binaries.</summary>
     public static string Root { get; } = FindRoot();
