@@ -1,3 +1,4 @@
+using MigrationTasks.Schema;
 using Npgsql;
 
 namespace MigrationTasks.PostgreSql.Schema;

@@ -1,4 +1,5 @@
 using MigrationTasks.PostgreSql.Schema;
+using MigrationTasks.Schema;
 
 namespace MigrationTasks.PostgreSql.Tests.Schema;
 

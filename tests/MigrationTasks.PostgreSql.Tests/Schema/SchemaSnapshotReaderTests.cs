@@ -1,4 +1,5 @@
 using MigrationTasks.PostgreSql.Schema;
+using MigrationTasks.Schema;
 using Npgsql;
 
 namespace MigrationTasks.PostgreSql.Tests.Schema;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using MigrationTasks.PostgreSql.Schema;
+using MigrationTasks.Schema;
 
 namespace MigrationTasks.PostgreSql.Tests.Schema;
 

@@ -1,4 +1,4 @@
-namespace MigrationTasks.PostgreSql.Schema;
+namespace MigrationTasks.Schema;
 
 /// <summary>One object that differs between an expected and an actual schema snapshot.</summary>
 public sealed record SchemaDifference(string Kind, string Name, SchemaChange Change, string? ExpectedDefinition, string? ActualDefinition)

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace MigrationTasks.PostgreSql.Schema;
+namespace MigrationTasks.Schema;
 
 /// <summary>
 /// The objects of a database schema in a canonical, server-independent form, sorted by name and kind, with a

@@ -1,4 +1,4 @@
-namespace MigrationTasks.PostgreSql.Schema;
+namespace MigrationTasks.Schema;
 
 public static class SchemaDiff
 {

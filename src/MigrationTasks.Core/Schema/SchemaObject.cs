@@ -1,4 +1,4 @@
-namespace MigrationTasks.PostgreSql.Schema;
+namespace MigrationTasks.Schema;
 
 /// <summary>One object of a schema snapshot.</summary>
 /// <param name="Kind">What it is: "table", "column", "index", "function", ...</param>
