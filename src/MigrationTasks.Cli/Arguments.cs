@@ -19,7 +19,7 @@ internal sealed class Arguments
         var expanded = Expand(args).ToList();
         if (expanded.Count == 0 || expanded[0].StartsWith('-'))
         {
-            throw Invalid("no verb given. Usage: migrate <verb> [--option value]… (verbs: check, deploy-dev, test)");
+            throw Invalid("no verb given. Usage: migrate <verb> [--option value]… (verbs: check, deploy-dev, test, validate-staging)");
         }
 
         var parsed = new Arguments(expanded[0]);

@@ -4,6 +4,7 @@ using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Migrations;
 using MigrationTasks.PostgreSql.Engine;
+using MigrationTasks.Staging;
 
 namespace MigrationTasks.Cli;
 
@@ -33,8 +34,19 @@ internal static class Verbs
                     arguments.Optional("suite") ?? "MigrationTests",
                     cancellationToken);
                 break;
+            case "validate-staging":
+                await new StagingValidator(engine, reporter).ValidateAsync(
+                    new StagingOptions(
+                        arguments.All("migration"),
+                        arguments.All("check"),
+                        arguments.Optional("connection-variable") ?? "MIGRATIONTASKS_STAGING_CONNECTION",
+                        arguments.Optional("state-dir") ?? Path.Combine("obj", "migrationtasks"),
+                        arguments.Required("report-dir"),
+                        string.Equals(arguments.Optional("findings-as-errors"), "true", StringComparison.OrdinalIgnoreCase)),
+                    cancellationToken);
+                break;
             default:
-                throw Arguments.Invalid($"unknown verb '{arguments.Verb}' (verbs: check, deploy-dev, test)");
+                throw Arguments.Invalid($"unknown verb '{arguments.Verb}' (verbs: check, deploy-dev, test, validate-staging)");
         }
     }
 

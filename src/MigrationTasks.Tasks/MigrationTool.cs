@@ -43,6 +43,12 @@ namespace MigrationTasks.Tasks
 
         public string LockTimeout { get; set; } = "";
 
+        public ITaskItem[] Checks { get; set; } = [];
+
+        public string ReportDirectory { get; set; } = "";
+
+        public bool FindingsAsErrors { get; set; }
+
         protected override string ToolName => "dotnet";
 
         // Progress lines ("applying V3__add_index.sql …") are what a developer wants to see in a build that did work.
@@ -64,6 +70,8 @@ namespace MigrationTasks.Tasks
             Add(lines, "junit", JUnitFile);
             Add(lines, "suite", SuiteName);
             Add(lines, "lock-timeout", LockTimeout);
+            Add(lines, "report-dir", ReportDirectory);
+            Add(lines, "findings-as-errors", FindingsAsErrors ? "true" : "");
             foreach (var item in Migrations)
             {
                 Add(lines, "migration", item.GetMetadata("FullPath"));
@@ -72,6 +80,11 @@ namespace MigrationTasks.Tasks
             foreach (var item in Tests)
             {
                 Add(lines, "test", item.GetMetadata("FullPath"));
+            }
+
+            foreach (var item in Checks)
+            {
+                Add(lines, "check", item.GetMetadata("FullPath"));
             }
 
             var text = new StringBuilder();

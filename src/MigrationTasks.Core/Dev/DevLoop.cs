@@ -77,28 +77,18 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         DevLoopOptions options,
         CancellationToken cancellationToken)
     {
-        var (shadow, reason) = await dev.TryCreateShadowAsync(cancellationToken);
-        if (shadow is not null)
-        {
-            await using (shadow)
-            {
-                await runner.DeployAsync(shadow, migrations, context, options.LockWait, cancellationToken);
-                return;
-            }
-        }
-
-        try
-        {
-            await using var server = await engine.StartEphemeralServerAsync(Path.Combine(options.StateDirectory, "shadow"), fresh: true, cancellationToken);
-            await using var database = await server.OpenDatabaseAsync("shadow", create: true, cancellationToken);
-            await runner.DeployAsync(database, migrations, context, options.LockWait, cancellationToken);
-        }
-        catch (EphemeralServerUnavailableException e)
+        var (shadow, reason) = await Shadow.TryOpenAsync(engine, dev, Path.Combine(options.StateDirectory, "shadow"), cancellationToken);
+        if (shadow is null)
         {
             reporter.Report(Diagnostic.Warning(
                 DiagnosticCodes.NoShadowDatabase,
-                $"shadow validation skipped: {dev.DisplayName} refused to create a shadow database ({reason}) and no throwaway server " +
-                $"can be started here ({e.Message}). Grant CREATEDB to the dev login to validate every migration from scratch."));
+                $"shadow validation skipped: {reason}. Grant CREATEDB to the dev login to validate every migration from scratch."));
+            return;
+        }
+
+        await using (shadow)
+        {
+            await runner.DeployAsync(shadow.Database, migrations, context, options.LockWait, cancellationToken);
         }
     }
 }

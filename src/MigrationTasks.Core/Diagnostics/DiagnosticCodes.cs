@@ -49,6 +49,21 @@ public static class DiagnosticCodes
     /// <summary>A database test holds a statement that cannot run inside the transaction that is rolled back.</summary>
     public const string TestNotTransactional = "MIG3003";
 
+    /// <summary>Staging's schema differs from what its applied history should have produced (drift).</summary>
+    public const string StagingDrift = "MIG4001";
+
+    /// <summary>A pre-deployment check returned rows on staging.</summary>
+    public const string CheckFailed = "MIG4002";
+
+    /// <summary>A pre-deployment check raised an error.</summary>
+    public const string CheckError = "MIG4003";
+
+    /// <summary>A pre-deployment check holds a statement that cannot run inside the transaction that undoes it.</summary>
+    public const string CheckNotTransactional = "MIG4004";
+
+    /// <summary>A pending migration failed in the rehearsal on staging's data.</summary>
+    public const string RehearsalFailed = "MIG4005";
+
     /// <summary>An applied migration's bytes changed since it was applied.</summary>
     public const string AppliedMigrationChanged = "MIG7001";
 

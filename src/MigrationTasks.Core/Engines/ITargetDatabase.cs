@@ -22,6 +22,12 @@ public interface ITargetDatabase : IAsyncDisposable
     /// </summary>
     Task ApplyAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken);
 
+    /// <summary>The database's schema as a canonical snapshot, the tool's own history schema left out.</summary>
+    Task<Schema.SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken);
+
+    /// <summary>Starts a rehearsal: a transaction for transactional migrations that is rolled back on dispose.</summary>
+    Task<IRehearsal> BeginRehearsalAsync(CancellationToken cancellationToken);
+
     /// <summary>Runs a database test inside a transaction that is rolled back.</summary>
     Task<TestRun> RunTestAsync(PreparedScript test, CancellationToken cancellationToken);
 

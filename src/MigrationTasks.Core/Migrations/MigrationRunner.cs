@@ -58,9 +58,13 @@ public sealed class MigrationRunner(Reporter reporter)
         return $"{step.File.ScriptName} ({count} statement(s), {mode}{from})";
     }
 
+    /// <summary>Where in its file a failure is: the server's position when it gave one, else the statement's start.</summary>
+    public static (int Line, int Column) Locate(PreparedScript script, ScriptFailedException failure) =>
+        new TextPosition(script.Text).At(failure.FileOffset ?? failure.Statement.Offset);
+
     private static Diagnostic FailureAt(MigrationStep step, ScriptFailedException failure, string databaseName)
     {
-        var (line, column) = new TextPosition(step.Script.Text).At(failure.FileOffset ?? failure.Statement.Offset);
+        var (line, column) = Locate(step.Script, failure);
         var state = step.Script.InTransaction
             ? "Its transaction was rolled back: the database is as it was before this migration."
             : $"It ran outside a transaction: statements before {failure.StatementNumber} are applied and recorded in the history; " +

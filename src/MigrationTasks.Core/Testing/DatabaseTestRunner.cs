@@ -7,11 +7,17 @@ using MigrationTasks.Scripts;
 namespace MigrationTasks.Testing;
 
 /// <summary>
-/// Runs <c>Tests/**/*.sql</c> on the dev database. A test passes when it runs without error and its last result set
-/// is empty: the rows it returns are the failures it found, and the first ten are shown in the error.
+/// Runs zero-rows query files: <c>Tests/</c> on dev, <c>Checks/</c> on staging and production, <c>Verify/</c> after a
+/// deploy. One passes when it runs without error and its last result set is empty: the rows it returns are the
+/// failures it found, and the first ten are shown in the diagnostic. Each runs in a transaction that is rolled back.
 /// </summary>
-public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporter)
+public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporter, QueryKind kind)
 {
+    public DatabaseTestRunner(IMigrationEngine engine, Reporter reporter)
+        : this(engine, reporter, QueryKind.Test)
+    {
+    }
+
     private const int RowsShown = 10;
 
     public async Task<IReadOnlyList<TestResult>> RunAsync(ITargetDatabase database, IEnumerable<string> testPaths, CancellationToken cancellationToken)
@@ -27,11 +33,11 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
             }
             else
             {
-                reporter.Info($"{database.DisplayName}: test passed: {path} ({result.Run!.Duration.TotalMilliseconds:0} ms)");
+                reporter.Info($"{database.DisplayName}: {kind.Noun} passed: {path} ({result.Run!.Duration.TotalMilliseconds:0} ms)");
             }
         }
 
-        reporter.Info($"{database.DisplayName}: {results.Count(r => r.Passed)} test(s) passed, {results.Count(r => !r.Passed)} failed.");
+        reporter.Info($"{database.DisplayName}: {results.Count(r => r.Passed)} {kind.Noun}(s) passed, {results.Count(r => !r.Passed)} failed.");
         return results;
     }
 
@@ -49,9 +55,10 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
 
         if (!script.InTransaction)
         {
-            return new TestResult(path, null, Diagnostic.Error(
-                DiagnosticCodes.TestNotTransactional,
-                $"the test cannot run inside the transaction that undoes it ({script.OutsideTransactionReason}). Remove that statement from the test.",
+            return new TestResult(path, null, new Diagnostic(
+                kind.Severity,
+                kind.NotTransactionalCode,
+                $"the {kind.Noun} cannot run inside the transaction that undoes it ({script.OutsideTransactionReason}). Remove that statement from the {kind.Noun}.",
                 path));
         }
 
@@ -60,9 +67,10 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
         if (run.Error is { } error)
         {
             var (line, column) = positions.At(error.FileOffset ?? error.Statement.Offset);
-            return new TestResult(path, run, Diagnostic.Error(
-                DiagnosticCodes.TestError,
-                $"test failed with an error at statement {error.StatementNumber}: {MigrationRunner.ServerWords(error)}",
+            return new TestResult(path, run, new Diagnostic(
+                kind.Severity,
+                kind.ErrorCode,
+                $"{kind.Noun} failed with an error at statement {error.StatementNumber}: {MigrationRunner.ServerWords(error)}",
                 path,
                 line,
                 column));
@@ -74,9 +82,10 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
         }
 
         var (rowLine, rowColumn) = positions.At(run.ResultStatement!.Offset);
-        return new TestResult(path, run, Diagnostic.Error(
-            DiagnosticCodes.TestFailed,
-            $"test failed: its last query returned {run.RowCount} row(s), and a test passes only when it returns none. " +
+        return new TestResult(path, run, new Diagnostic(
+            kind.Severity,
+            kind.FailedCode,
+            $"{kind.Noun} failed: its last query returned {run.RowCount} row(s), and a {kind.Noun} passes only when it returns none. " +
             $"{(run.RowCount > RowsShown ? $"First {RowsShown}" : "Rows")}: {FormatRows(run)}",
             path,
             rowLine,

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using MigrationTasks.Engines;
+using MigrationTasks.PostgreSql.Schema;
+using MigrationTasks.Schema;
 using MigrationTasks.Scripts;
 using Npgsql;
 
@@ -128,6 +130,12 @@ internal sealed class PostgresDatabase : ITargetDatabase
         return new TestRun(error, columns, rows, rowCount, resultStatement, clock.Elapsed);
     }
 
+    public Task<SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken) =>
+        SchemaSnapshotReader.ReadAsync(_connection, null, cancellationToken);
+
+    public async Task<IRehearsal> BeginRehearsalAsync(CancellationToken cancellationToken) =>
+        new PostgresRehearsal(_connection, await _connection.BeginTransactionAsync(cancellationToken));
+
     public async Task<(ITargetDatabase? Shadow, string? Reason)> TryCreateShadowAsync(CancellationToken cancellationToken)
     {
         var name = $"migrationtasks_shadow_{Guid.NewGuid():N}"[..40];
@@ -155,24 +163,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
         {
             try
             {
-                for (var first = 0; first < statements.Count; first += StatementsPerBatch)
-                {
-                    await using var batch = new NpgsqlBatch(_connection, transaction);
-                    foreach (var statement in statements.Skip(first).Take(StatementsPerBatch))
-                    {
-                        batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
-                    }
-
-                    try
-                    {
-                        await batch.ExecuteNonQueryAsync(cancellationToken);
-                    }
-                    catch (PostgresException e)
-                    {
-                        var index = e.BatchCommand is null ? 0 : batch.BatchCommands.IndexOf(e.BatchCommand);
-                        throw Failure(e, statements[first + index], first + index + 1);
-                    }
-                }
+                await ExecuteBatchedAsync(_connection, transaction, statements, cancellationToken);
 
                 await using (var record = new NpgsqlBatch(_connection, transaction) { BatchCommands = { PostgresHistory.Insert(step, context, "success", statements.Count, startedAt, null) } })
                 {
@@ -186,6 +177,29 @@ internal sealed class PostgresDatabase : ITargetDatabase
                 await transaction.RollbackAsync(CancellationToken.None);
                 await PostgresHistory.InsertAsync(_connection, step, context, "failed", 0, startedAt, Describe(failure), CancellationToken.None);
                 throw;
+            }
+        }
+    }
+
+    /// <summary>Runs statements in batches inside a transaction; a failure names its statement.</summary>
+    internal static async Task ExecuteBatchedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ScriptStatement> statements, CancellationToken cancellationToken)
+    {
+        for (var first = 0; first < statements.Count; first += StatementsPerBatch)
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var statement in statements.Skip(first).Take(StatementsPerBatch))
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
+            }
+
+            try
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e)
+            {
+                var index = e.BatchCommand is null ? 0 : batch.BatchCommands.IndexOf(e.BatchCommand);
+                throw Failure(e, statements[first + index], first + index + 1);
             }
         }
     }
@@ -223,7 +237,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static ScriptFailedException Failure(PostgresException e, ScriptStatement statement, int number) =>
+    internal static ScriptFailedException Failure(PostgresException e, ScriptStatement statement, int number) =>
         new(
             statement,
             number,

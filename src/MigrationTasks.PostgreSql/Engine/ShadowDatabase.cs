@@ -16,6 +16,12 @@ internal sealed class ShadowDatabase(PostgresDatabase database, Func<Task> drop)
     public Task ApplyAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken) =>
         database.ApplyAsync(step, context, cancellationToken);
 
+    public Task<MigrationTasks.Schema.SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken) =>
+        database.ReadSchemaAsync(cancellationToken);
+
+    public Task<IRehearsal> BeginRehearsalAsync(CancellationToken cancellationToken) =>
+        database.BeginRehearsalAsync(cancellationToken);
+
     public Task<TestRun> RunTestAsync(PreparedScript test, CancellationToken cancellationToken) =>
         database.RunTestAsync(test, cancellationToken);
 

@@ -19,9 +19,11 @@ internal sealed class MigrationWorkspace
 
     public static async Task<MigrationWorkspace> CreateAsync() => new(await PostgresServer.CreateDatabaseAsync());
 
+    /// <summary>Writes a file; one in a subfolder (e.g. <c>checks/x.sql</c>) is not a migration.</summary>
     public string Write(string name, string sql)
     {
         var path = Path.Combine(_folder, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, sql);
         return path;
     }
