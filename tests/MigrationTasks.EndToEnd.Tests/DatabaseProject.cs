@@ -23,6 +23,9 @@ internal sealed class DatabaseProject
 
     public string TestReport => Path.Combine(Directory, "bin", "Debug", "net8.0", "migration-tests.xml");
 
+    // Since .NET 8, dotnet publish builds the Release configuration by default.
+    public string PublishDirectory => Path.Combine(Directory, "bin", "Release", "net8.0", "publish");
+
     /// <summary>A project with the given extra MSBuild properties and no sources yet.</summary>
     public static async Task<DatabaseProject> CreateAsync(string name = "Db", string extraProperties = "")
     {
@@ -91,11 +94,18 @@ internal sealed class DatabaseProject
 
     public string PathOf(string relativePath) => Path.Combine(Directory, relativePath);
 
-    /// <summary>Runs <c>dotnet build</c> (or another verb) on the project.</summary>
+    /// <summary>Runs <c>dotnet build</c> on the project.</summary>
     public Task<(int ExitCode, string Output)> BuildAsync(IReadOnlyDictionary<string, string?>? environment = null, params string[] extraArguments) =>
+        RunAsync("build", environment, extraArguments);
+
+    /// <summary>Runs <c>dotnet publish</c> on the project.</summary>
+    public Task<(int ExitCode, string Output)> PublishAsync(IReadOnlyDictionary<string, string?>? environment = null, params string[] extraArguments) =>
+        RunAsync("publish", environment, extraArguments);
+
+    private Task<(int ExitCode, string Output)> RunAsync(string verb, IReadOnlyDictionary<string, string?>? environment, string[] extraArguments) =>
         ProcessRunner.RunAsync(
             "dotnet",
-            ["build", ProjectFile, "-nologo", "-tl:off", "-v:n", .. extraArguments],
+            [verb, ProjectFile, "-nologo", "-tl:off", "-v:n", .. extraArguments],
             Directory,
             environment,
             TimeSpan.FromMinutes(5));
