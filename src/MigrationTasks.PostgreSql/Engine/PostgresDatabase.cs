@@ -95,7 +95,8 @@ internal sealed class PostgresDatabase : ITargetDatabase
             {
                 var statement = test.Statements[i];
                 // Values are read as text: a test may return types (enums, domains) that the driver has never seen.
-                await using var command = new NpgsqlCommand(statement.Text, _connection, transaction) { AllResultTypesAreUnknown = true };
+                await using var command = VerbatimSql.Command(statement.Text, _connection, transaction);
+                command.AllResultTypesAreUnknown = true;
                 try
                 {
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -164,18 +165,13 @@ internal sealed class PostgresDatabase : ITargetDatabase
             try
             {
                 await ExecuteBatchedAsync(_connection, transaction, statements, cancellationToken);
-
-                await using (var record = new NpgsqlBatch(_connection, transaction) { BatchCommands = { PostgresHistory.Insert(step, context, "success", statements.Count, startedAt, null) } })
-                {
-                    await record.ExecuteNonQueryAsync(cancellationToken);
-                }
-
+                await PostgresHistory.InsertAsync(_connection, transaction, step, context, "success", statements.Count, startedAt, null, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
             catch (ScriptFailedException failure)
             {
                 await transaction.RollbackAsync(CancellationToken.None);
-                await PostgresHistory.InsertAsync(_connection, step, context, "failed", 0, startedAt, Describe(failure), CancellationToken.None);
+                await PostgresHistory.InsertAsync(_connection, null, step, context, "failed", 0, startedAt, Describe(failure), CancellationToken.None);
                 throw;
             }
         }
@@ -189,7 +185,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
             await using var batch = new NpgsqlBatch(connection, transaction);
             foreach (var statement in statements.Skip(first).Take(StatementsPerBatch))
             {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
+                batch.BatchCommands.Add(VerbatimSql.BatchCommand(statement.Text));
             }
 
             try
@@ -207,12 +203,13 @@ internal sealed class PostgresDatabase : ITargetDatabase
     private async Task ApplyStatementByStatementAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
     {
         var statements = step.Script.Statements;
-        var id = await PostgresHistory.InsertAsync(_connection, step, context, "running", step.FirstStatement, DateTimeOffset.UtcNow, null, cancellationToken);
+        var id = await PostgresHistory.InsertAsync(_connection, null, step, context, "running", step.FirstStatement, DateTimeOffset.UtcNow, null, cancellationToken);
         for (var i = step.FirstStatement; i < statements.Count; i++)
         {
             try
             {
-                await ExecuteAsync(statements[i].Text, cancellationToken);
+                await using var command = VerbatimSql.Command(statements[i].Text, _connection);
+                await command.ExecuteNonQueryAsync(cancellationToken);
             }
             catch (PostgresException e)
             {

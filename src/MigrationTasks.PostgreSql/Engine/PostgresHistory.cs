@@ -5,7 +5,8 @@ namespace MigrationTasks.PostgreSql.Engine;
 
 /// <summary>
 /// The history table <c>migrationtasks.history</c>: one row per attempt to apply a script. Schema-qualified in every
-/// statement because a migration may change the session's search_path.
+/// statement because a migration may change the session's search_path, and written as the connecting user because a
+/// migration may change the session's role.
 /// </summary>
 internal static class PostgresHistory
 {
@@ -75,8 +76,7 @@ internal static class PostgresHistory
         return rows;
     }
 
-    /// <summary>Adds a row for an attempt and returns its id.</summary>
-    public static NpgsqlBatchCommand Insert(MigrationStep step, ApplyContext context, string outcome, int statementsApplied, DateTimeOffset startedAt, string? error)
+    private static NpgsqlBatchCommand Insert(MigrationStep step, ApplyContext context, string outcome, int statementsApplied, DateTimeOffset startedAt, string? error)
     {
         var command = new NpgsqlBatchCommand(
             """
@@ -105,28 +105,81 @@ internal static class PostgresHistory
         return command;
     }
 
-    public static async Task<long> InsertAsync(NpgsqlConnection connection, MigrationStep step, ApplyContext context, string outcome, int statementsApplied, DateTimeOffset startedAt, string? error, CancellationToken cancellationToken)
-    {
-        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { Insert(step, context, outcome, statementsApplied, startedAt, error) } };
-        return (long)(await batch.ExecuteScalarAsync(cancellationToken))!;
-    }
+    /// <summary>
+    /// Adds a row for an attempt, inside <paramref name="transaction"/> (the migration's) or else in a transaction of
+    /// its own, and returns its id.
+    /// </summary>
+    public static async Task<long> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, MigrationStep step, ApplyContext context, string outcome, int statementsApplied, DateTimeOffset startedAt, string? error, CancellationToken cancellationToken) =>
+        (long)(await WriteAsConnectingUserAsync(connection, transaction, Insert(step, context, outcome, statementsApplied, startedAt, error), cancellationToken))!;
 
     /// <summary>Records how far a non-transactional migration got, after each statement.</summary>
     public static async Task UpdateProgressAsync(NpgsqlConnection connection, long id, MigrationStep step, int statementsApplied, string outcome, string? error, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlBatchCommand(
             """
             UPDATE migrationtasks.history
             SET statements_applied = $2, applied_statements_sha256 = $3, outcome = $4, error = $5,
                 finished_at = CASE WHEN $4 = 'running' THEN NULL ELSE clock_timestamp() END
             WHERE id = $1
-            """,
-            connection);
+            """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = statementsApplied });
         command.Parameters.Add(new NpgsqlParameter { Value = StatementChecksum.Of(step.Script.Statements, statementsApplied) });
         command.Parameters.Add(new NpgsqlParameter { Value = outcome });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await WriteAsConnectingUserAsync(connection, null, command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> as the user the connection logged in as. A migration may switch the session to
+    /// a role that has no rights on migrationtasks (SET ROLE, SET SESSION AUTHORIZATION) and leave it so, as a file
+    /// run with psql may: its session ends with the file. SET LOCAL switches back for this transaction only, so that
+    /// in a migration run statement by statement the script's next statement still runs as the script chose.
+    /// </summary>
+    private static async Task<object?> WriteAsConnectingUserAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, NpgsqlBatchCommand write, CancellationToken cancellationToken)
+    {
+        var own = transaction is null ? await TryBeginAsync(connection, cancellationToken) : null;
+        try
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction ?? own);
+            if (transaction is not null || own is not null)
+            {
+                // SESSION AUTHORIZATION DEFAULT also ends SET ROLE; ROLE NONE says so.
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL SESSION AUTHORIZATION DEFAULT"));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL ROLE NONE"));
+            }
+
+            batch.BatchCommands.Add(write);
+            var result = await batch.ExecuteScalarAsync(cancellationToken);
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken);
+            }
+
+            return result;
+        }
+        finally
+        {
+            if (own is not null)
+            {
+                await own.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A new transaction, or null when a script run statement by statement opened one with BEGIN and has not ended it
+    /// (Npgsql refuses a nested one): the row is then written in the script's transaction, as whoever the script is.
+    /// </summary>
+    private static async Task<NpgsqlTransaction?> TryBeginAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await connection.BeginTransactionAsync(cancellationToken);
+        }
+        catch (InvalidOperationException) when (connection.FullState == System.Data.ConnectionState.Open)
+        {
+            return null;
+        }
     }
 }

@@ -15,9 +15,13 @@ internal sealed class PostgresRehearsal(NpgsqlConnection connection, NpgsqlTrans
 
         await PostgresDatabase.ExecuteBatchedAsync(connection, transaction, step.Script.Statements, cancellationToken);
 
-        // In production each migration starts from a clean session; inside one transaction RESET ALL is the
-        // nearest equivalent (DISCARD ALL cannot run in a transaction block).
-        await using var reset = new NpgsqlCommand("RESET ALL", connection, transaction);
+        // On deploy each migration starts from a clean session (DISCARD ALL); DISCARD ALL cannot run in a transaction
+        // block, so its parts that can stand in: RESET ALL leaves the role alone, hence SESSION AUTHORIZATION DEFAULT
+        // (which also ends SET ROLE), and DISCARD TEMP so that the next migration may make a temp table of the same name.
+        await using var reset = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands = { new("SET SESSION AUTHORIZATION DEFAULT"), new("RESET ALL"), new("DISCARD TEMP") },
+        };
         await reset.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -103,6 +103,69 @@ public sealed class MigrationRunnerTests
     }
 
     [Test]
+    public async Task SQL_standard_function_bodies_reach_the_server_whole_in_and_outside_a_transaction()
+    {
+        var workspace = await MigrationWorkspace.CreateAsync();
+        const string functions = """
+            CREATE FUNCTION two() RETURNS int LANGUAGE sql
+            BEGIN ATOMIC
+                SELECT 1;
+                SELECT CASE WHEN true THEN 2 END;
+            END;
+            CREATE PROCEDURE log_twice(v text) LANGUAGE sql
+            BEGIN ATOMIC
+                INSERT INTO log VALUES (v);
+                INSERT INTO log VALUES (v || ';');
+            END;
+            """;
+        workspace.Write("V1__in_transaction.sql", "CREATE TABLE log (v text);\n" + functions);
+        workspace.Write("V2__statement_by_statement.sql", "-- migrationtasks: no-transaction\n" + functions.Replace("two", "three").Replace("log_twice", "log_thrice"));
+
+        var problems = await workspace.DeployAsync();
+
+        // Npgsql cut each body at its first semicolon (npgsql/npgsql#4445) where psql keeps it whole.
+        Assert.That(problems, Is.Empty, workspace.Output);
+        Assert.That(await workspace.ScalarAsync("SELECT two() + three()"), Is.EqualTo("4"));
+        await workspace.QueryAsync("CALL log_twice('a'); CALL log_thrice('b'); SELECT 1");
+        Assert.That(await workspace.ScalarAsync("SELECT string_agg(v, ' ' ORDER BY v) FROM log"), Is.EqualTo("a a; b b;"));
+    }
+
+    [Test]
+    public async Task A_role_a_migration_switches_to_owns_its_objects_but_not_its_history_row_nor_the_next_migration()
+    {
+        var workspace = await MigrationWorkspace.CreateAsync();
+        var owner = "app_owner_" + Guid.NewGuid().ToString("N")[..8];
+        await workspace.QueryAsync($"CREATE ROLE {owner}; GRANT CREATE ON SCHEMA public TO {owner}; SELECT 1");
+        // Flyway-style files that switch role and never switch back: each psql -f session ends with the file.
+        workspace.Write("V1__as_owner.sql", $"SET ROLE {owner};\nCREATE TABLE owned (a int);");
+        workspace.Write("V2__as_deployer.sql", "CREATE TABLE not_owned (a int);");
+        workspace.Write("V3__as_owner_concurrently.sql", $"-- migrationtasks: no-transaction\nSET SESSION AUTHORIZATION {owner};\nCREATE INDEX CONCURRENTLY owned_a ON owned (a);\nCREATE TABLE owned_too (a int);");
+        workspace.Write("R__as_deployer.sql", "CREATE OR REPLACE VIEW not_owned_view AS SELECT a FROM not_owned;");
+
+        var problems = await workspace.DeployAsync();
+
+        // As the role, the history insert met "permission denied for schema migrationtasks".
+        Assert.That(problems, Is.Empty, workspace.Output);
+        var owners = await workspace.QueryAsync("SELECT relname || ' ' || pg_get_userbyid(relowner) FROM pg_class WHERE relname IN ('owned', 'owned_too', 'not_owned', 'not_owned_view') ORDER BY relname");
+        Assert.That(owners.Select(r => r[0]), Is.EqualTo(new[] { $"not_owned {workspace.User}", $"not_owned_view {workspace.User}", $"owned {owner}", $"owned_too {owner}" }));
+        Assert.That(await workspace.ScalarAsync("SELECT string_agg(DISTINCT applied_by_user || ' ' || outcome, ', ') FROM migrationtasks.history"), Is.EqualTo($"{workspace.User} success"));
+    }
+
+    [Test]
+    public async Task A_script_run_statement_by_statement_that_opens_its_own_transaction_records_its_progress_inside_it()
+    {
+        var workspace = await MigrationWorkspace.CreateAsync();
+        workspace.Write("V1__table.sql", "CREATE TABLE t (a int);");
+        workspace.Write("V2__own_transaction.sql", "-- migrationtasks: no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\nBEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;");
+
+        var problems = await workspace.DeployAsync();
+
+        Assert.That(problems, Is.Empty, workspace.Output);
+        Assert.That(await workspace.ScalarAsync("SELECT statements_applied || '/' || statements_total || ' ' || outcome FROM migrationtasks.history WHERE version = '2'"), Is.EqualTo("4/4 success"));
+        Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM t"), Is.EqualTo("1"));
+    }
+
+    [Test]
     public async Task Versions_apply_in_numeric_order_and_repeatables_after_them()
     {
         var workspace = await MigrationWorkspace.CreateAsync();

@@ -15,6 +15,9 @@ internal sealed class MigrationWorkspace
 
     public string ConnectionString { get; }
 
+    /// <summary>The user the connection string logs in as.</summary>
+    public string User => new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString).Username!;
+
     public string Output => _output.ToString();
 
     public static async Task<MigrationWorkspace> CreateAsync() => new(await PostgresServer.CreateDatabaseAsync());
