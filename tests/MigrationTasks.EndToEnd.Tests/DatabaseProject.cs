@@ -26,8 +26,8 @@ internal sealed class DatabaseProject
     // Since .NET 8, dotnet publish builds the Release configuration by default.
     public string PublishDirectory => Path.Combine(Directory, "bin", "Release", "net8.0", "publish");
 
-    /// <summary>A project with the given extra MSBuild properties and no sources yet.</summary>
-    public static async Task<DatabaseProject> CreateAsync(string name = "Db", string extraProperties = "")
+    /// <summary>A project with the given extra MSBuild properties and items, and no sources yet.</summary>
+    public static async Task<DatabaseProject> CreateAsync(string name = "Db", string extraProperties = "", string extraItems = "")
     {
         var (feed, version) = await PackedPackage.GetAsync();
         var root = Path.Combine(Path.GetTempPath(), "migrationtasks-e2e", version, TestContext.CurrentContext.Test.Name + "-" + Guid.NewGuid().ToString("N")[..8]);
@@ -57,6 +57,7 @@ internal sealed class DatabaseProject
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="MigrationTasks" Version="{version}" PrivateAssets="all" />
+                {extraItems}
               </ItemGroup>
             </Project>
             """);

@@ -1,0 +1,1 @@
+ALTER TYPE app.ticket_priority ADD VALUE IF NOT EXISTS 'critical' AFTER 'urgent';
