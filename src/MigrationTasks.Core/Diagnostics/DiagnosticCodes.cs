@@ -64,6 +64,27 @@ public static class DiagnosticCodes
     /// <summary>A pending migration failed in the rehearsal on staging's data.</summary>
     public const string RehearsalFailed = "MIG4005";
 
+    /// <summary>The backup folder cannot be created or written; no dump was attempted.</summary>
+    public const string BackupDirectoryNotWritable = "MIG6001";
+
+    /// <summary>A dump was written but cannot be proven readable (its table of contents is unreadable, empty or incomplete).</summary>
+    public const string BackupNotProven = "MIG6002";
+
+    /// <summary>The engine's backup programs (pg_dump, pg_restore, psql) are not installed.</summary>
+    public const string BackupToolMissing = "MIG6003";
+
+    /// <summary>A restore completed but the schema or data differs from what the backup recorded.</summary>
+    public const string RestoreNotVerified = "MIG6004";
+
+    /// <summary>The dump program failed; no backup was taken.</summary>
+    public const string BackupFailed = "MIG6005";
+
+    /// <summary>A restore failed and was rolled back: the database is as it was before the restore.</summary>
+    public const string RestoreFailed = "MIG6006";
+
+    /// <summary>A backup cannot be used: its metadata is missing or unreadable, or its dump is missing or changed.</summary>
+    public const string BackupUnavailable = "MIG6007";
+
     /// <summary>An applied migration's bytes changed since it was applied.</summary>
     public const string AppliedMigrationChanged = "MIG7001";
 

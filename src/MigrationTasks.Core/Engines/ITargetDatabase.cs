@@ -36,4 +36,28 @@ public interface ITargetDatabase : IAsyncDisposable
     /// returns null with the reason when the server does not allow it.
     /// </summary>
     Task<(ITargetDatabase? Shadow, string? Reason)> TryCreateShadowAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Backs the database up into <paramref name="backupDirectory"/>: first proves the folder can be written
+    /// (MIG6001, before any dump), then dumps, proves the dump readable (MIG6002), and records the schema hash and
+    /// every table's rows and content hash, all of the same instant, in <c>&lt;Id&gt;.json</c> beside the dump.
+    /// MIG6003 when the engine's backup programs are missing, MIG6005 when the dump fails.
+    /// </summary>
+    Task<DatabaseBackup> BackupAsync(string backupDirectory, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Puts the database back to the backup, atomically: everything is dropped and recreated from the dump in one
+    /// transaction, so a restore that fails (MIG6006) leaves the database exactly as it was. Other sessions of the
+    /// database are ended first, except the one holding the MigrationTasks deploy lock: hold no other connection to
+    /// it across a restore. Afterwards the schema hash and every table's rows and content hash are compared with the
+    /// backup's (MIG6004 with the differences). MIG6007 when the dump changed since it was taken.
+    /// </summary>
+    Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates a new database beside this one holding a copy of its schema and data (dropped when the result is
+    /// disposed), e.g. to rehearse migrations that cannot run in a transaction; or returns null with the reason
+    /// when it cannot be made.
+    /// </summary>
+    Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken);
 }

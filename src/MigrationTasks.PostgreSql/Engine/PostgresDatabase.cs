@@ -154,6 +154,56 @@ internal sealed class PostgresDatabase : ITargetDatabase
         return (new ShadowDatabase(shadow, async () => await ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None)), null);
     }
 
+    public Task<DatabaseBackup> BackupAsync(string backupDirectory, CancellationToken cancellationToken) =>
+        PostgresBackups.BackupAsync(_connection, _settings, DisplayName, backupDirectory, cancellationToken);
+
+    public Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken) =>
+        PostgresBackups.RestoreAsync(_connection, _settings, DisplayName, backup, cancellationToken);
+
+    public async Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken)
+    {
+        string source;
+        await using (var current = new NpgsqlCommand("SELECT current_database()", _connection))
+        {
+            source = (string)(await current.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        var name = $"{CopyNamePrefix(source)}_copy_{Guid.NewGuid():N}"[..^24];
+        try
+        {
+            await ExecuteAsync(await PostgresBackups.CreateDatabaseLikeAsync(_connection, name, cancellationToken), cancellationToken);
+        }
+        catch (PostgresException e)
+        {
+            return (null, $"{e.SqlState}: {e.MessageText}");
+        }
+
+        async Task Drop() => await ExecuteAsync($"DROP DATABASE IF EXISTS {PostgresBackups.QuoteIdentifier(name)} WITH (FORCE)", CancellationToken.None);
+        try
+        {
+            if (await PostgresBackups.CopyIntoAsync(_connection, _settings, name, cancellationToken) is { } failure)
+            {
+                await Drop();
+                return (null, failure);
+            }
+
+            var copy = await OpenAsync(new NpgsqlConnectionStringBuilder(_settings.ConnectionString) { Database = name }, cancellationToken);
+            return (new ShadowDatabase(copy, Drop, "copy"), null);
+        }
+        catch
+        {
+            await Drop();
+            throw;
+        }
+    }
+
+    // Database names are at most 63 bytes: the source's name is cut short, to ASCII letters, digits and underscores.
+    private static string CopyNamePrefix(string source)
+    {
+        var safe = new string([.. source.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_')]);
+        return safe[..Math.Min(safe.Length, 40)];
+    }
+
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
     private async Task ApplyInTransactionAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken)

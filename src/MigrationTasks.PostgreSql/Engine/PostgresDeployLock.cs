@@ -63,16 +63,21 @@ internal sealed class PostgresDeployLock : IAsyncDisposable
         await _connection.DisposeAsync();
     }
 
+    /// <summary>SQL that is true for a row <paramref name="locks"/> of pg_locks that is this lock, granted, on this database.</summary>
+    // A bigint advisory key is stored as classid = high 32 bits, objid = low 32 bits, objsubid = 1.
+    internal static string IsHeldLock(string locks) => $"""
+        {locks}.locktype = 'advisory' AND {locks}.granted AND {locks}.objsubid = 1
+          AND {locks}.classid = {(uint)(LockKey >> 32)}::oid AND {locks}.objid = {(uint)(LockKey & 0xFFFFFFFF)}::oid
+          AND {locks}.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """;
+
     private static async Task<string> DescribeHolderAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        // A bigint advisory key is stored as classid = high 32 bits, objid = low 32 bits, objsubid = 1.
         await using var command = new NpgsqlCommand(
             $"""
             SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), a.backend_start, coalesce(a.usename, '')
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-              AND l.classid = {(uint)(LockKey >> 32)}::oid AND l.objid = {(uint)(LockKey & 0xFFFFFFFF)}::oid
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            WHERE {IsHeldLock("l")}
             """,
             connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -2,10 +2,10 @@ using MigrationTasks.Engines;
 
 namespace MigrationTasks.PostgreSql.Engine;
 
-/// <summary>A database made for one validation; disposing it drops it.</summary>
-internal sealed class ShadowDatabase(PostgresDatabase database, Func<Task> drop) : ITargetDatabase
+/// <summary>A database made for one validation (an empty shadow, or a copy); disposing it drops it.</summary>
+internal sealed class ShadowDatabase(PostgresDatabase database, Func<Task> drop, string kind = "shadow") : ITargetDatabase
 {
-    public string DisplayName => $"shadow database {database.DisplayName}";
+    public string DisplayName => $"{kind} database {database.DisplayName}";
 
     public Task<IAsyncDisposable> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken) =>
         database.AcquireDeployLockAsync(maxWait, cancellationToken);
@@ -27,6 +27,15 @@ internal sealed class ShadowDatabase(PostgresDatabase database, Func<Task> drop)
 
     public Task<(ITargetDatabase? Shadow, string? Reason)> TryCreateShadowAsync(CancellationToken cancellationToken) =>
         Task.FromResult<(ITargetDatabase?, string?)>((null, "a shadow database has no shadow of its own"));
+
+    public Task<DatabaseBackup> BackupAsync(string backupDirectory, CancellationToken cancellationToken) =>
+        database.BackupAsync(backupDirectory, cancellationToken);
+
+    public Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken) =>
+        database.RestoreAsync(backup, cancellationToken);
+
+    public Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken) =>
+        database.TryCreateCopyAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

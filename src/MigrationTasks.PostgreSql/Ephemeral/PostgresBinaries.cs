@@ -22,6 +22,45 @@ public static class PostgresBinaries
         return FromPath() ?? HighestDebianVersion() ?? (HasServerPrograms(SourceBuildBin) ? SourceBuildBin : null);
     }
 
+    /// <summary>
+    /// The folder holding the client programs <paramref name="programs"/> (e.g. pg_dump, pg_restore, psql) together,
+    /// so that they are of one version: the override folder when set, else beside the server programs, else the
+    /// first folder on the PATH, else the newest /usr/lib/postgresql/&lt;version&gt;/bin; null when none has them all.
+    /// </summary>
+    public static string? FindClientDirectory(IReadOnlyList<string> programs)
+    {
+        bool HasAll(string? directory) => directory is not null && programs.All(p => File.Exists(ProgramPath(directory, p)));
+
+        if (Environment.GetEnvironmentVariable(OverrideVariable) is { Length: > 0 } chosen)
+        {
+            return HasAll(chosen) ? chosen : null;
+        }
+
+        var server = FindBinDirectory();
+        if (HasAll(server))
+        {
+            return server;
+        }
+
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault(HasAll);
+        if (onPath is not null)
+        {
+            return onPath;
+        }
+
+        var debian = Directory.Exists(DebianRoot)
+            ? Directory.GetDirectories(DebianRoot)
+                .Select(folder => (Version: ParseVersion(Path.GetFileName(folder)), Bin: Path.Combine(folder, "bin")))
+                .Where(install => install.Version is not null && HasAll(install.Bin))
+                .OrderByDescending(install => install.Version)
+                .Select(install => install.Bin)
+                .FirstOrDefault()
+            : null;
+        return debian ?? (HasAll(SourceBuildBin) ? SourceBuildBin : null);
+    }
+
     internal static string ProgramPath(string binDirectory, string name) =>
         Path.Combine(binDirectory, OperatingSystem.IsWindows() ? name + ".exe" : name);
 

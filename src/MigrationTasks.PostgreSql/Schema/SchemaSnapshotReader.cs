@@ -132,9 +132,19 @@ public static class SchemaSnapshotReader
     public static async Task<SchemaSnapshot> ReadAsync(
         NpgsqlConnection connection, SchemaSnapshotOptions? options = null, CancellationToken ct = default)
     {
-        var excluded = (options ?? new SchemaSnapshotOptions()).ExcludedSchemas.ToArray();
         // The transaction bounds the SET LOCAL settings, and is rolled back on disposal: nothing is changed.
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        return await ReadAsync(connection, transaction, options, ct);
+    }
+
+    /// <summary>
+    /// Reads the snapshot inside a transaction the caller owns (e.g. the one whose snapshot a backup dumps); its
+    /// canonical settings stay in force, SET LOCAL, until that transaction ends.
+    /// </summary>
+    public static async Task<SchemaSnapshot> ReadAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, SchemaSnapshotOptions? options, CancellationToken ct)
+    {
+        var excluded = (options ?? new SchemaSnapshotOptions()).ExcludedSchemas.ToArray();
         await using (var settings = new NpgsqlCommand(CanonicalSettings, connection, transaction))
         {
             await settings.ExecuteNonQueryAsync(ct);

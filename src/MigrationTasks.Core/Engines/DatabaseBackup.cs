@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MigrationTasks.Diagnostics;
+using MigrationTasks.Schema;
+
+namespace MigrationTasks.Engines;
+
+/// <summary>
+/// A backup a deploy took: the dump file plus a metadata file <c>&lt;Id&gt;.json</c> beside it in the backup directory.
+/// </summary>
+/// <param name="Database">Display name (server and database), never credentials.</param>
+/// <param name="SchemaHash">The <see cref="SchemaSnapshot"/> hash at backup time; a restore must bring it back.</param>
+/// <param name="Proof">How the dump was shown to be readable, e.g. "pg_restore --list read 57 entries".</param>
+public sealed partial record DatabaseBackup(
+    string Id,
+    string DumpPath,
+    long Bytes,
+    string Database,
+    string SchemaHash,
+    DateTimeOffset TakenAt,
+    TimeSpan Duration,
+    string Proof)
+{
+    private const int MetadataVersion = 1;
+    private const string MetadataExtension = ".json";
+    private const int BackupsListed = 10;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>SHA-256 of the dump file, lowercase hex: a restore refuses a dump that changed since.</summary>
+    public string DumpSha256 { get; init; } = "";
+
+    /// <summary>What wrote the dump, e.g. "pg_dump custom format (pg_dump (PostgreSQL) 15.18)".</summary>
+    public string Format { get; init; } = "";
+
+    /// <summary>The schema at backup time, so that a restore that misses it can name the differences.</summary>
+    public SchemaSnapshot? Schema { get; init; }
+
+    /// <summary>Rows and content hash of every table at backup time, in the dump's own snapshot.</summary>
+    public IReadOnlyList<TableFingerprint> Tables { get; init; } = [];
+
+    /// <summary>A new id: <c>&lt;database&gt;-&lt;yyyyMMddTHHmmssZ&gt;-&lt;random&gt;</c>, safe as a file name everywhere.</summary>
+    public static string NewId(string databaseName, DateTimeOffset takenAt)
+    {
+        var name = UnsafeIdCharacters().Replace(databaseName, "_").Trim('.');
+        name = name.Length == 0 ? "database" : name[..Math.Min(name.Length, 40)];
+        var random = Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();
+        return $"{name}-{takenAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}-{random}";
+    }
+
+    /// <summary>Where the dump of a backup with this id goes.</summary>
+    public static string DumpPathFor(string backupDirectory, string id, string extension) =>
+        Path.Combine(Path.GetFullPath(backupDirectory), id + extension);
+
+    /// <summary>
+    /// Creates the backup folder when needed and proves it can be written by writing and deleting a probe file:
+    /// a deploy must learn that it cannot back up before it dumps anything, let alone migrates. MIG6001 otherwise.
+    /// </summary>
+    public static string PrepareDirectory(string backupDirectory)
+    {
+        string folder;
+        try
+        {
+            folder = Path.GetFullPath(backupDirectory);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw NotWritable(backupDirectory, e.Message);
+        }
+
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var probe = Path.Combine(folder, $".migrationtasks-probe-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, [0]);
+            File.Delete(probe);
+            return folder;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw NotWritable(folder, e.Message);
+        }
+    }
+
+    /// <summary>Writes <c>&lt;Id&gt;.json</c> beside the dump (to a temporary name first, so it is whole or absent).</summary>
+    public void Save(string backupDirectory)
+    {
+        var document = new Document(
+            MetadataVersion,
+            Id,
+            Path.GetFileName(DumpPath),
+            Bytes,
+            DumpSha256,
+            Format,
+            Database,
+            SchemaHash,
+            TakenAt,
+            Duration.TotalSeconds,
+            Proof,
+            Tables,
+            Schema?.Objects);
+        var path = MetadataPath(backupDirectory, Id);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(document, Json));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Reads the backup with this id from the folder; MIG6007 when it is missing, unreadable or its dump is gone.</summary>
+    public static DatabaseBackup Load(string backupDirectory, string id)
+    {
+        if (!ValidId().IsMatch(id) || id.Contains("..", StringComparison.Ordinal))
+        {
+            throw Unavailable($"'{id}' is not a backup id (ids look like shop-20261125T101500Z-1a2b3c). {Listing(backupDirectory)}");
+        }
+
+        var path = MetadataPath(backupDirectory, id);
+        if (!File.Exists(path))
+        {
+            throw Unavailable($"there is no backup {id}: {path} does not exist. {Listing(backupDirectory)}");
+        }
+
+        Document? document;
+        try
+        {
+            document = JsonSerializer.Deserialize<Document>(File.ReadAllText(path), Json);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
+        {
+            throw Unavailable($"the backup metadata {path} cannot be read: {e.Message}");
+        }
+
+        if (document is null || document.Id != id || string.IsNullOrEmpty(document.DumpFile) || Path.GetFileName(document.DumpFile) != document.DumpFile
+            || document.Database is null || document.SchemaHash is null || document.Proof is null)
+        {
+            throw Unavailable($"{path} is not the metadata of backup {id}: it lacks its id, dump file, database or schema hash.");
+        }
+
+        // The dump is found beside the metadata, wherever the folder was moved to since.
+        var dumpPath = Path.Combine(Path.GetDirectoryName(path)!, document.DumpFile);
+        var bytes = File.Exists(dumpPath) ? new FileInfo(dumpPath).Length : -1;
+        if (bytes != document.Bytes)
+        {
+            throw Unavailable(bytes < 0
+                ? $"the dump of backup {id}, {dumpPath}, does not exist."
+                : $"the dump of backup {id}, {dumpPath}, has {bytes} bytes but had {document.Bytes} when it was taken: it was changed or truncated.");
+        }
+
+        SchemaSnapshot? schema = null;
+        if (document.Schema is not null)
+        {
+            schema = new SchemaSnapshot(document.Schema);
+            if (schema.Hash != document.SchemaHash)
+            {
+                throw Unavailable($"{path} is damaged: its schema objects do not have its schema hash {document.SchemaHash}.");
+            }
+        }
+
+        return new DatabaseBackup(id, dumpPath, document.Bytes, document.Database, document.SchemaHash, document.TakenAt, TimeSpan.FromSeconds(document.DurationSeconds), document.Proof)
+        {
+            DumpSha256 = document.DumpSha256 ?? "",
+            Format = document.Format ?? "",
+            Schema = schema,
+            Tables = document.Tables ?? [],
+        };
+    }
+
+    /// <summary>Checks that the dump still has the bytes it was written with (MIG6007 otherwise), before a restore uses it.</summary>
+    public async Task VerifyDumpAsync(CancellationToken cancellationToken)
+    {
+        string actual;
+        try
+        {
+            actual = await HashFileAsync(DumpPath, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable($"the dump of backup {Id}, {DumpPath}, cannot be read: {e.Message}");
+        }
+
+        if (DumpSha256.Length > 0 && actual != DumpSha256)
+        {
+            throw Unavailable($"the dump of backup {Id}, {DumpPath}, changed since it was taken (SHA-256 {actual}, recorded {DumpSha256}). Nothing was restored.");
+        }
+    }
+
+    /// <summary>SHA-256 of a file, lowercase hex.</summary>
+    public static async Task<string> HashFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexString(await SHA256.HashDataAsync(stream, cancellationToken)).ToLowerInvariant();
+    }
+
+    private static string MetadataPath(string backupDirectory, string id) =>
+        Path.Combine(Path.GetFullPath(backupDirectory), id + MetadataExtension);
+
+    private static string Listing(string backupDirectory)
+    {
+        var ids = Directory.Exists(backupDirectory)
+            ? Directory.EnumerateFiles(backupDirectory, "*" + MetadataExtension)
+                .Select(Path.GetFileNameWithoutExtension)
+                .OfType<string>()
+                .Where(name => ValidId().IsMatch(name))
+                .OrderByDescending(name => File.GetLastWriteTimeUtc(Path.Combine(backupDirectory, name + MetadataExtension)))
+                .ToList()
+            : [];
+        return ids.Count == 0
+            ? $"{backupDirectory} holds no backups."
+            : $"Backups in {backupDirectory}, newest first: {string.Join(", ", ids.Take(BackupsListed))}{(ids.Count > BackupsListed ? ", …" : "")}.";
+    }
+
+    private static DiagnosticException NotWritable(string folder, string reason) =>
+        new(Diagnostic.Error(
+            DiagnosticCodes.BackupDirectoryNotWritable,
+            $"cannot write backups to {folder}: {reason} Nothing was dumped and the database was not touched. " +
+            "Choose a backup folder the deploy can create and write, or fix its permissions or free space."));
+
+    private static DiagnosticException Unavailable(string message) =>
+        new(Diagnostic.Error(DiagnosticCodes.BackupUnavailable, message));
+
+    [GeneratedRegex("[^A-Za-z0-9_.-]")]
+    private static partial Regex UnsafeIdCharacters();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
+    private static partial Regex ValidId();
+
+    /// <summary>The JSON form: the dump by file name (the folder may move), the duration in seconds.</summary>
+    private sealed record Document(
+        int Version,
+        string Id,
+        string DumpFile,
+        long Bytes,
+        string? DumpSha256,
+        string? Format,
+        string Database,
+        string SchemaHash,
+        DateTimeOffset TakenAt,
+        double DurationSeconds,
+        string Proof,
+        IReadOnlyList<TableFingerprint>? Tables,
+        IReadOnlyList<SchemaObject>? Schema);
+}
+
+/// <summary>A table's content at backup time: its rows and an order-independent hash of them.</summary>
+/// <param name="Table">Schema-qualified, quoted as SQL would, e.g. <c>public.orders</c>.</param>
+/// <param name="ContentHash">Engine-defined; equal contents have equal hashes whatever the rows' physical order.</param>
+public sealed record TableFingerprint(string Table, long Rows, string ContentHash);
