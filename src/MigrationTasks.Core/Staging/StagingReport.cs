@@ -21,6 +21,6 @@ public sealed record StagingReport(
 
 public sealed record CheckOutcome(string Path, bool Passed, string? Message);
 
-/// <param name="Where">Where it ran, e.g. "on staging, in one transaction that was rolled back".</param>
+/// <param name="Where">Where it ran, e.g. "on staging, in one transaction that was rolled back", or "on a copy of staging because …".</param>
 /// <param name="Failure">Null when every pending migration applied.</param>
 public sealed record RehearsalOutcome(string Where, long DurationMs, IReadOnlyList<string> Scripts, string? Failure);

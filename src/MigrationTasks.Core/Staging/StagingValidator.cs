@@ -106,8 +106,8 @@ public sealed class StagingValidator(IMigrationEngine engine, Reporter reporter)
 
     /// <summary>
     /// Applies the pending migrations to staging's data inside one transaction that is rolled back. A migration
-    /// that cannot run in a transaction cannot be rehearsed that way: then the rehearsal is skipped and said so
-    /// (a rehearsal on a copy of staging comes with the backup step).
+    /// that cannot run in a transaction cannot be rehearsed that way: then all of them are applied, in order, to a
+    /// copy of staging that is dropped afterwards.
     /// </summary>
     private async Task<RehearsalOutcome?> RehearseAsync(
         ITargetDatabase staging,
@@ -122,15 +122,13 @@ public sealed class StagingValidator(IMigrationEngine engine, Reporter reporter)
             return null;
         }
 
-        var scripts = pending.Select(p => p.File.ScriptName).ToList();
         if (pending.FirstOrDefault(p => !p.Script.InTransaction) is { } outside)
         {
-            var why = $"not rehearsed: {outside.File.ScriptName} cannot run inside a transaction ({outside.Script.OutsideTransactionReason})";
-            reporter.Info($"{staging.DisplayName}: {why}.");
-            return new RehearsalOutcome(why, 0, scripts, null);
+            return await RehearseOnCopyAsync(staging, pending, outside, severity, findings, cancellationToken);
         }
 
         const string where = "on staging, in one transaction that was rolled back";
+        var scripts = pending.Select(p => p.File.ScriptName).ToList();
         var clock = Stopwatch.StartNew();
         await using (var rehearsal = await staging.BeginRehearsalAsync(cancellationToken))
         {
@@ -142,11 +140,7 @@ public sealed class StagingValidator(IMigrationEngine engine, Reporter reporter)
                 }
                 catch (ScriptFailedException failure)
                 {
-                    var (line, column) = MigrationRunner.Locate(step.Script, failure);
-                    var message = $"{step.File.ScriptName} would fail on {staging.DisplayName} at statement {failure.StatementNumber}: " +
-                                  $"{MigrationRunner.ServerWords(failure)} The rehearsal was rolled back; staging is unchanged. " +
-                                  "Fix the migration (or the data it meets) before it reaches production.";
-                    Add(findings, new Diagnostic(severity, DiagnosticCodes.RehearsalFailed, message, step.File.Path, line, column));
+                    Add(findings, RehearsalFailure(staging, step, failure, severity, "The rehearsal was rolled back; staging is unchanged."));
                     return new RehearsalOutcome(where, clock.ElapsedMilliseconds, scripts, $"{step.File.ScriptName}: {failure.ErrorCode}: {failure.ServerMessage}");
                 }
             }
@@ -154,6 +148,61 @@ public sealed class StagingValidator(IMigrationEngine engine, Reporter reporter)
 
         reporter.Info($"{staging.DisplayName}: rehearsed {pending.Count} pending migration(s) {where}, {clock.ElapsedMilliseconds} ms.");
         return new RehearsalOutcome(where, clock.ElapsedMilliseconds, scripts, null);
+    }
+
+    /// <summary>
+    /// Applies every pending migration, in order and for real, to a copy of staging (its schema and data), then
+    /// drops the copy: the rehearsal for migrations such as CREATE INDEX CONCURRENTLY that no transaction can undo.
+    /// </summary>
+    private async Task<RehearsalOutcome> RehearseOnCopyAsync(
+        ITargetDatabase staging,
+        IReadOnlyList<MigrationStep> pending,
+        MigrationStep outside,
+        DiagnosticSeverity severity,
+        List<Diagnostic> findings,
+        CancellationToken cancellationToken)
+    {
+        var scripts = pending.Select(p => p.File.ScriptName).ToList();
+        var because = $"{outside.File.ScriptName} cannot run in a transaction ({outside.Script.OutsideTransactionReason})";
+        var copying = Stopwatch.StartNew();
+        var (copy, refusal) = await staging.TryCreateCopyAsync(cancellationToken);
+        if (copy is null)
+        {
+            var why = $"not rehearsed: {because}, and no copy of staging could be made to rehearse it on ({refusal})";
+            reporter.Info($"{staging.DisplayName}: {why}.");
+            return new RehearsalOutcome(why, 0, scripts, null);
+        }
+
+        var where = $"on a copy of staging because {because}; the copy was dropped";
+        var clock = Stopwatch.StartNew();
+        await using (copy)
+        {
+            reporter.Info($"{staging.DisplayName}: copied to {copy.DisplayName} in {copying.ElapsedMilliseconds} ms to rehearse on, because {because}.");
+            foreach (var step in pending)
+            {
+                try
+                {
+                    await copy.ApplyAsync(step, ApplyContext.ForThisMachine(), cancellationToken);
+                }
+                catch (ScriptFailedException failure)
+                {
+                    Add(findings, RehearsalFailure(staging, step, failure, severity, "The rehearsal ran on a copy of staging, which was dropped; staging is unchanged."));
+                    return new RehearsalOutcome(where, clock.ElapsedMilliseconds, scripts, $"{step.File.ScriptName}: {failure.ErrorCode}: {failure.ServerMessage}");
+                }
+            }
+        }
+
+        reporter.Info($"{staging.DisplayName}: rehearsed {pending.Count} pending migration(s) {where}, {clock.ElapsedMilliseconds} ms.");
+        return new RehearsalOutcome(where, clock.ElapsedMilliseconds, scripts, null);
+    }
+
+    private static Diagnostic RehearsalFailure(ITargetDatabase staging, MigrationStep step, ScriptFailedException failure, DiagnosticSeverity severity, string aftermath)
+    {
+        var (line, column) = MigrationRunner.Locate(step.Script, failure);
+        var message = $"{step.File.ScriptName} would fail on {staging.DisplayName} at statement {failure.StatementNumber}: " +
+                      $"{MigrationRunner.ServerWords(failure)} {aftermath} " +
+                      "Fix the migration (or the data it meets) before it reaches production.";
+        return new Diagnostic(severity, DiagnosticCodes.RehearsalFailed, message, step.File.Path, line, column);
     }
 
     private void Add(List<Diagnostic> findings, Diagnostic finding)

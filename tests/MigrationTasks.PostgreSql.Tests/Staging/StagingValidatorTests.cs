@@ -111,6 +111,40 @@ public sealed class StagingValidatorTests
         Assert.That(report.Findings, Is.Empty, output);
     }
 
+    [Test]
+    public async Task Migrations_that_cannot_run_in_a_transaction_are_rehearsed_in_order_on_a_copy_of_staging_that_is_dropped()
+    {
+        var staging = await StagingAsync();
+        staging.Write("V3__orders.sql", "CREATE TABLE shop_order (id int PRIMARY KEY, customer_id int REFERENCES customer (id));");
+        staging.Write("V4__order_index.sql", "CREATE INDEX CONCURRENTLY shop_order_customer ON shop_order (customer_id);");
+        var history = await staging.ScalarAsync("SELECT count(*) FROM migrationtasks.history");
+
+        var (report, output) = await ValidateAsync(staging, findingsAsErrors: true);
+
+        Assert.That(report.Findings, Is.Empty, output);
+        Assert.That(report.Rehearsal!.Where, Is.EqualTo("on a copy of staging because V4__order_index.sql cannot run in a transaction (CREATE INDEX CONCURRENTLY at line 1); the copy was dropped"));
+        Assert.That(report.Rehearsal.Failure, Is.Null);
+        Assert.That(output, Does.Contain("rehearsed 2 pending migration(s) on a copy of staging because V4__order_index.sql cannot run in a transaction"));
+        Assert.That(await staging.ScalarAsync("SELECT to_regclass('public.shop_order') IS NULL"), Is.EqualTo("t"), "staging itself is unchanged");
+        Assert.That(await staging.ScalarAsync("SELECT count(*) FROM migrationtasks.history"), Is.EqualTo(history));
+        Assert.That(await staging.ScalarAsync("SELECT count(*) FROM pg_database WHERE datname LIKE current_database() || '\\_copy\\_%'"), Is.EqualTo("0"), "the copy was dropped");
+    }
+
+    [Test]
+    public async Task A_concurrent_index_that_fails_on_the_copy_of_staging_is_a_finding_at_its_line()
+    {
+        var staging = await StagingAsync();
+        var file = staging.Write("V3__one_customer.sql", "-- the new plan allows one customer\nCREATE UNIQUE INDEX CONCURRENTLY customer_single ON customer ((true));");
+
+        var (report, output) = await ValidateAsync(staging, findingsAsErrors: false);
+
+        var finding = report.Findings.Single();
+        Assert.That(finding.ToString(), Does.StartWith($"{file}(2,1): warning MIG4005: V3__one_customer.sql would fail on"), output);
+        Assert.That(finding.Message, Does.Contain("23505").And.Contain("The rehearsal ran on a copy of staging, which was dropped; staging is unchanged."));
+        Assert.That(report.Rehearsal!.Where, Does.StartWith("on a copy of staging because V3__one_customer.sql cannot run in a transaction"));
+        Assert.That(await staging.ScalarAsync("SELECT count(*) FROM pg_indexes WHERE indexname = 'customer_single'"), Is.EqualTo("0"));
+    }
+
     /// <summary>A staging database at V2 with data, deployed the normal way.</summary>
     private static async Task<MigrationWorkspace> StagingAsync()
     {
