@@ -93,7 +93,7 @@ internal static class PostgresBackups
         {
             var snapshot = await ScalarAsync(connection, transaction, "SET TRANSACTION READ ONLY; SELECT pg_catalog.pg_export_snapshot()", cancellationToken);
             using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var dump = tools.RunAsync("pg_dump", ["--format=custom", $"--snapshot={snapshot}", "--file", dumpPath], environment, stopDump.Token);
+            var dump = tools.RunAsync("pg_dump", ["--no-password", "--format=custom", $"--snapshot={snapshot}", "--file", dumpPath], environment, stopDump.Token);
             try
             {
                 schema = await SchemaSnapshotReader.ReadAsync(connection, transaction, null, cancellationToken);
@@ -182,7 +182,7 @@ internal static class PostgresBackups
         var dumpPath = Path.Combine(Path.GetTempPath(), $"migrationtasks-copy-{Guid.NewGuid():N}{DumpExtension}");
         try
         {
-            var (exitCode, _, errors) = await tools.RunAsync("pg_dump", ["--format=custom", "--file", dumpPath], environment, cancellationToken);
+            var (exitCode, _, errors) = await tools.RunAsync("pg_dump", ["--no-password", "--format=custom", "--file", dumpPath], environment, cancellationToken);
             if (exitCode != 0)
             {
                 return $"pg_dump exited with code {exitCode}: {PostgresClientTools.FirstLines(errors)}";

@@ -24,8 +24,9 @@ public static class PostgresBinaries
 
     /// <summary>
     /// The folder holding the client programs <paramref name="programs"/> (e.g. pg_dump, pg_restore, psql) together,
-    /// so that they are of one version: the override folder when set, else beside the server programs, else the
-    /// first folder on the PATH, else the newest /usr/lib/postgresql/&lt;version&gt;/bin; null when none has them all.
+    /// so that they are of one version: the override folder when set, else beside the server programs (or where they
+    /// link to), else the first folder on the PATH, else the newest /usr/lib/postgresql/&lt;version&gt;/bin; null when
+    /// none has them all.
     /// </summary>
     public static string? FindClientDirectory(IReadOnlyList<string> programs)
     {
@@ -36,10 +37,15 @@ public static class PostgresBinaries
             return HasAll(chosen) ? chosen : null;
         }
 
+        // The server programs may be links on the PATH (/usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb):
+        // the folder they link to is the installation, and holds its client programs.
         var server = FindBinDirectory();
-        if (HasAll(server))
+        foreach (var candidate in new[] { server, server is null ? null : LinkedDirectory(ProgramPath(server, "initdb")) })
         {
-            return server;
+            if (HasAll(candidate))
+            {
+                return candidate;
+            }
         }
 
         var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "")
@@ -60,6 +66,9 @@ public static class PostgresBinaries
             : null;
         return debian ?? (HasAll(SourceBuildBin) ? SourceBuildBin : null);
     }
+
+    private static string? LinkedDirectory(string program) =>
+        new FileInfo(program).ResolveLinkTarget(returnFinalTarget: true) is { } target ? Path.GetDirectoryName(target.FullName) : null;
 
     internal static string ProgramPath(string binDirectory, string name) =>
         Path.Combine(binDirectory, OperatingSystem.IsWindows() ? name + ".exe" : name);

@@ -55,6 +55,27 @@ public sealed class BackupRestoreTests
     }
 
     [Test]
+    public async Task A_login_that_needs_its_password_backs_up_the_password_reaching_pg_dump_through_its_environment_only()
+    {
+        var shop = await ShopAsync();
+        var role = $"backup_reader_{Guid.NewGuid():N}"[..26];
+        const string password = "s3cret;with 'quotes' and spaces";
+        await shop.QueryAsync($"CREATE ROLE {role} LOGIN PASSWORD '{password.Replace("'", "''")}' IN ROLE pg_read_all_data; SELECT 1");
+        await RequirePasswordAsync(shop.ConnectionString, role);
+        var asReader = new NpgsqlConnectionStringBuilder(shop.ConnectionString) { Username = role, Password = password }.ConnectionString;
+        var folder = NewFolder();
+
+        await using var database = await new PostgresEngine().ConnectAsync(asReader, CancellationToken.None);
+        var backup = await database.BackupAsync(folder, CancellationToken.None);
+
+        Assert.That(backup.Tables.Sum(t => t.Rows), Is.EqualTo(7));
+        Assert.That(File.ReadAllText(Path.Combine(folder, backup.Id + ".json")), Does.Not.Contain("s3cret"));
+        var wrong = new NpgsqlConnectionStringBuilder(asReader) { Password = "wrong" }.ConnectionString;
+        var refused = Assert.ThrowsAsync<DiagnosticException>(() => new PostgresEngine().ConnectAsync(wrong, CancellationToken.None))!;
+        Assert.That(refused.Diagnostics.Single().Code, Is.EqualTo(DiagnosticCodes.CannotConnect), "the server does check this login's password");
+    }
+
+    [Test]
     public async Task A_backup_folder_that_cannot_be_written_is_MIG6001_before_the_database_is_touched()
     {
         var shop = await ShopAsync();
@@ -293,6 +314,29 @@ public sealed class BackupRestoreTests
         }
 
         return text.ToString();
+    }
+
+    /// <summary>Makes the shared test server ask this one role for its password (every other login stays trusted).</summary>
+    private static async Task RequirePasswordAsync(string connectionString, string role)
+    {
+        var hbaFile = (await PostgresServer.QueryAsync(connectionString, "SHOW hba_file")).Single()[0]!;
+        File.WriteAllText(hbaFile, $"host all {role} 127.0.0.1/32 scram-sha-256\n" + File.ReadAllText(hbaFile));
+        await PostgresServer.QueryAsync(connectionString, "SELECT pg_reload_conf()");
+        var withoutPassword = new NpgsqlConnectionStringBuilder(connectionString) { Username = role }.ConnectionString;
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            try
+            {
+                await PostgresServer.QueryAsync(withoutPassword, "SELECT 1");
+                await Task.Delay(100);
+            }
+            catch (NpgsqlException)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail($"the server kept trusting {role} after pg_hba.conf asked for its password");
     }
 
     private static bool IsDead(NpgsqlConnection connection)
