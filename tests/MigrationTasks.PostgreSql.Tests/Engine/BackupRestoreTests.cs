@@ -20,6 +20,9 @@ public sealed class BackupRestoreTests
         "SELECT id, version, script, checksum_sha256, outcome FROM migrationtasks.history ORDER BY id",
     ];
 
+    /// <summary>The backup folders the tests made, deleted after them.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentBag<string> Folders = [];
+
     [Test]
     public async Task A_backup_writes_its_dump_and_metadata_and_proves_the_dump_readable()
     {
@@ -289,7 +292,21 @@ public sealed class BackupRestoreTests
     private static Task<ITargetDatabase> ConnectAsync(ShopDatabase shop) =>
         new PostgresEngine().ConnectAsync(shop.ConnectionString, CancellationToken.None);
 
-    private static string NewFolder() => Directory.CreateTempSubdirectory("migrationtasks-backups-").FullName;
+    [OneTimeTearDown]
+    public void DeleteBackupFolders()
+    {
+        foreach (var folder in Folders)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static string NewFolder()
+    {
+        var folder = Directory.CreateTempSubdirectory("migrationtasks-backups-").FullName;
+        Folders.Add(folder);
+        return folder;
+    }
 
     /// <summary>The schema hash and every row of every user table, as text: equal states are equal strings.</summary>
     private static async Task<string> StateAsync(ITargetDatabase database, ShopDatabase shop)
