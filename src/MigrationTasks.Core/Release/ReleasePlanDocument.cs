@@ -83,7 +83,7 @@ public static class ReleasePlanDocument
             .AppendLine("## Rollback")
             .AppendLine()
             .AppendLine("- The first migration fails in its transaction: the database is as it was before the release (exit code 1).")
-            .AppendLine("- A later migration fails in its transaction: the ones before it stay applied. Undo them in reverse order with their undo scripts where every one has one, else restore the backup.")
+            .AppendLine("- A later migration fails in its transaction: the ones before it stay applied. Undo them in reverse order with their undo scripts if each has one; otherwise restore the backup.")
             .AppendLine("- A migration outside a transaction fails, or verification fails after migrating: restore the backup from step 4.")
             .AppendLine("- When the state cannot be restored automatically the deploy stops with exit code 3 and its report says exactly what ran.");
         var undoLines = pending.Where(p => p.File.Version is not null && undo.ContainsKey(p.File.Version))

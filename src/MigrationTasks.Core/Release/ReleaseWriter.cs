@@ -59,7 +59,9 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
         var undo = new Dictionary<MigrationVersion, string>();
         foreach (var (file, _) in migrations.Where(m => m.File.Kind == MigrationKind.Undo && pendingVersions.Contains(m.File.Version!)))
         {
-            undo[file.Version!] = Copy(file.Path, releaseDirectory, $"{ReleaseLayout.MigrationsFolder}/{file.ScriptName}", ReleaseFileRole.Migration).Path;
+            var copied = Copy(file.Path, releaseDirectory, $"{ReleaseLayout.MigrationsFolder}/{file.ScriptName}", ReleaseFileRole.Migration);
+            files.Add(copied);
+            undo[file.Version!] = copied.Path;
         }
 
         var checks = CopyAll(options.Checks, releaseDirectory, ReleaseLayout.ChecksFolder, ReleaseFileRole.Check, files);
@@ -75,7 +77,7 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
             options.Version,
             engine.Name,
             DateTimeOffset.UtcNow,
-            SourceRevision.Find(options.ProjectDirectory ?? Directory.GetCurrentDirectory()),
+            options.ProjectDirectory is null ? null : SourceRevision.Find(options.ProjectDirectory),
             new ExpectedPreState(
                 baseline is null,
                 baseline is null ? null : ReleaseLayout.BaselineName,
