@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using MigrationTasks.PostgreSql.Tests;
 
 namespace MigrationTasks.EndToEnd.Tests;
 
@@ -78,6 +79,55 @@ public sealed class ReleasePackageTests
 
         Assert.That(tampered, Is.EqualTo(2), tamperedOutput);
         Assert.That(tamperedOutput, Does.Contain($"{script}: error MIG5014: migrations/V2__create_orders.sql has SHA-256"));
+    }
+
+    [Test]
+    public async Task A_baseline_exported_by_the_runner_limits_the_release_to_what_production_lacks()
+    {
+        var project = await DatabaseProject.FromSampleAsync("PgShop");
+        var production = await PostgresServer.CreateDatabaseAsync();
+        var (built, builtOutput) = await project.BuildAsync(new Dictionary<string, string?> { ["MIGRATIONTASKS_DEV_CONNECTION"] = production });
+        Assert.That(built, Is.EqualTo(0), "production gets the sample's migrations: " + builtOutput);
+        var (first, firstOutput) = await project.PublishAsync();
+        Assert.That(first, Is.EqualTo(0), firstOutput);
+        Assert.That(firstOutput, Does.Contain("The release is not signed"));
+
+        var baseline = Path.Combine(project.Directory, "production-baseline.json");
+        var (exported, exportOutput) = await ProcessRunner.RunAsync(
+            "dotnet",
+            [Path.Combine(project.PublishDirectory, "migrate.dll"), "baseline", "--connection-variable", "SHOP_PRODUCTION", "--out", baseline, "--engine", "PostgreSql"],
+            project.Directory,
+            new Dictionary<string, string?> { ["SHOP_PRODUCTION"] = production });
+        Assert.That(exported, Is.EqualTo(0), exportOutput);
+        Assert.That(exportOutput, Does.Contain("7 applied migration(s) up to R__customer_stats.sql"));
+
+        project.Write("Migrations/V6__product_stock.sql", "ALTER TABLE product ADD COLUMN stock integer NOT NULL DEFAULT 0;\n");
+        // Staging is a copy of production here: its rehearsal of V6 is the one the release carries.
+        var (second, secondOutput) = await project.PublishAsync(
+            new Dictionary<string, string?> { ["MIGRATIONTASKS_STAGING_CONNECTION"] = production }, $"-p:MigrationBaseline={baseline}");
+
+        Assert.That(second, Is.EqualTo(0), secondOutput);
+        Assert.That(secondOutput, Does.Not.Contain("MIG5003"));
+        Assert.That(secondOutput, Does.Contain("1 migration(s) to apply (V6__product_stock.sql)"));
+        var release = Path.Combine(project.PublishDirectory, "release");
+        Assert.That(Directory.EnumerateFiles(Path.Combine(release, "migrations")).Select(Path.GetFileName), Is.EqualTo(new[] { "V6__product_stock.sql" }));
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(release, "manifest.json"))))
+        {
+            var before = manifest.RootElement.GetProperty("expectedPreState");
+            Assert.That(before.GetProperty("emptyDatabase").GetBoolean(), Is.False);
+            Assert.That(before.GetProperty("history").GetArrayLength(), Is.EqualTo(7));
+            Assert.That(manifest.RootElement.GetProperty("rehearsalDuration").ValueKind, Is.EqualTo(JsonValueKind.String));
+        }
+
+        var runner = Path.Combine(project.PublishDirectory, "migrate.dll");
+        var (unsigned, unsignedOutput) = await ProcessRunner.RunAsync("dotnet", [runner, "verify"], project.Directory);
+        Assert.That(unsigned, Is.EqualTo(2), unsignedOutput);
+        Assert.That(unsignedOutput, Does.Contain("error MIG5009: the release is not signed"));
+        var (allowed, allowedOutput) = await ProcessRunner.RunAsync("dotnet", [runner, "verify", "--allow-unsigned"], project.Directory);
+        Assert.That(allowed, Is.EqualTo(0), allowedOutput);
+        Assert.That(allowedOutput, Does.Contain("warning MIG5010").And.Contain("signer not checked (--allow-unsigned)"));
+        var history = await PostgresServer.QueryAsync(production, "SELECT count(*) FROM migrationtasks.history WHERE version = '6'");
+        Assert.That(history[0][0], Is.EqualTo("0"), "neither publish nor baseline changes production");
     }
 
     private static X509Certificate2 CreateSigningCertificate()
