@@ -79,13 +79,13 @@ public static class DiagnosticCodes
     /// <summary>The signing certificate cannot be loaded (file, password, or no private key).</summary>
     public const string SigningCertificateUnusable = "MIG5005";
 
-    /// <summary>The release folder or its manifest.json is missing.</summary>
+    /// <summary>The release folder or its manifest.json is missing, or the folder cannot be read.</summary>
     public const string ReleaseManifestMissing = "MIG5006";
 
     /// <summary>manifest.json is not a release manifest (bad JSON, unknown schemaVersion, missing fields, a path listed twice).</summary>
     public const string ReleaseManifestInvalid = "MIG5007";
 
-    /// <summary>A manifest path is absolute, holds '..' or otherwise escapes the release folder; no file was read.</summary>
+    /// <summary>A manifest path is absolute, holds '..' or otherwise escapes the release folder (no file was read), or is a symbolic link.</summary>
     public const string UnsafeManifestPath = "MIG5008";
 
     /// <summary>The release is not signed and --allow-unsigned was not given.</summary>
@@ -106,7 +106,7 @@ public static class DiagnosticCodes
     /// <summary>A release file's SHA-256 differs from the manifest's.</summary>
     public const string ReleaseFileChanged = "MIG5014";
 
-    /// <summary>A file the manifest lists is missing from the release folder.</summary>
+    /// <summary>A file the manifest lists is missing from the release folder, or cannot be read.</summary>
     public const string ReleaseFileMissing = "MIG5015";
 
     /// <summary>The release folder holds a file the manifest does not list.</summary>

@@ -6,13 +6,18 @@ using MigrationTasks.Diagnostics;
 namespace MigrationTasks.Release;
 
 /// <summary>What <see cref="ReleaseVerifier"/> found.</summary>
+/// <param name="ReleaseDirectory">The release folder, as a full path.</param>
 /// <param name="Manifest">The manifest when it could be read (even if problems were found), else null.</param>
 /// <param name="Signer">The trusted signer's subject and thumbprint, or null when the signer was not established.</param>
 /// <param name="Diagnostics">Every problem found (errors) and every accepted risk (warnings).</param>
-public sealed record ReleaseVerification(ReleaseManifest? Manifest, string? Signer, IReadOnlyList<Diagnostic> Diagnostics)
+public sealed record ReleaseVerification(string ReleaseDirectory, ReleaseManifest? Manifest, string? Signer, IReadOnlyList<Diagnostic> Diagnostics)
 {
     /// <summary>True when the package may be used: no error at all.</summary>
     public bool Passed => !Diagnostics.Any(d => d.IsError);
+
+    /// <summary>Where a file of the (verified) manifest is on disk.</summary>
+    public string PathOf(ReleaseFile file) =>
+        Path.Combine(ReleaseDirectory, file.Path.Replace('/', Path.DirectorySeparatorChar));
 }
 
 /// <summary>
@@ -36,8 +41,23 @@ public static class ReleaseVerifier
     public static ReleaseVerification Verify(string releaseDirectory, string? trust, bool allowUnsigned)
     {
         var root = Path.GetFullPath(releaseDirectory);
-        var manifestPath = Path.Combine(root, ReleaseLayout.ManifestName);
         var problems = new List<Diagnostic>();
+        try
+        {
+            var (manifest, signer) = Verify(root, trust, allowUnsigned, problems);
+            return new ReleaseVerification(root, manifest, problems.Any(p => p.IsError) ? null : signer, problems);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A package that cannot be read completely is not verified: refused like any other problem.
+            problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseManifestMissing, $"the release folder cannot be read: {e.Message}", root));
+            return new ReleaseVerification(root, null, null, problems);
+        }
+    }
+
+    private static (ReleaseManifest? Manifest, string? Signer) Verify(string root, string? trust, bool allowUnsigned, List<Diagnostic> problems)
+    {
+        var manifestPath = Path.Combine(root, ReleaseLayout.ManifestName);
         if (!File.Exists(manifestPath))
         {
             problems.Add(Diagnostic.Error(
@@ -46,7 +66,7 @@ public static class ReleaseVerifier
                     ? $"the release folder {root} has no {ReleaseLayout.ManifestName}: it is not a release package. Publish the database project again."
                     : $"there is no release folder at {root}. Pass --release-dir, or run the migrate.dll that `dotnet publish` put beside release/.",
                 manifestPath));
-            return new ReleaseVerification(null, null, problems);
+            return (null, null);
         }
 
         var manifestBytes = File.ReadAllBytes(manifestPath);
@@ -60,7 +80,7 @@ public static class ReleaseVerifier
         catch (InvalidDataException e)
         {
             problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseManifestInvalid, $"{ReleaseLayout.ManifestName} cannot be used: {e.Message}.", manifestPath));
-            return new ReleaseVerification(null, null, problems);
+            return (null, null);
         }
 
         // A hostile manifest must not make the verifier read (or report on) anything outside the folder.
@@ -79,11 +99,11 @@ public static class ReleaseVerifier
 
         if (unsafePaths.Count > 0)
         {
-            return new ReleaseVerification(manifest, null, problems);
+            return (manifest, null);
         }
 
         CheckFiles(root, manifest, problems);
-        return new ReleaseVerification(manifest, problems.Any(p => p.IsError) ? null : signer, problems);
+        return (manifest, signer);
     }
 
     /// <summary>Checks manifest.json.sig; returns the signer's description when it is the trusted one.</summary>
@@ -192,6 +212,15 @@ public static class ReleaseVerifier
         {
             listed.Add(file.Path);
             var path = FullPath(root, file.Path);
+            if (LinkOnTheWay(root, file.Path) is { } link)
+            {
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.UnsafeManifestPath,
+                    $"{file.Path} is reached through the symbolic link {link}: a release holds plain files only, and a link may point anywhere. Do not deploy this package.",
+                    path));
+                continue;
+            }
+
             if (!File.Exists(path))
             {
                 problems.Add(Diagnostic.Error(
@@ -201,7 +230,17 @@ public static class ReleaseVerifier
                 continue;
             }
 
-            var actual = ReleaseFile.Sha256Hex(path);
+            string actual;
+            try
+            {
+                actual = ReleaseFile.Sha256Hex(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseFileMissing, $"{file.Path} is listed in the manifest but cannot be read: {e.Message}", path));
+                continue;
+            }
+
             if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
             {
                 problems.Add(Diagnostic.Error(
@@ -224,6 +263,23 @@ public static class ReleaseVerifier
                     path));
             }
         }
+    }
+
+    /// <summary>The first symbolic link among the folders and the file of a manifest path, or null.</summary>
+    private static string? LinkOnTheWay(string root, string relative)
+    {
+        var current = root;
+        foreach (var segment in relative.Split('/'))
+        {
+            current = Path.Combine(current, segment);
+            FileSystemInfo entry = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+            if (entry.Exists && entry.LinkTarget is not null)
+            {
+                return current;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Null when the manifest path is a plain relative path inside the release folder, else why not.</summary>

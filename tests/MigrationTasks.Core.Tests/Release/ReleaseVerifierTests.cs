@@ -169,6 +169,39 @@ public sealed class ReleaseVerifierTests
     }
 
     [Test]
+    public void A_listed_file_replaced_by_a_symbolic_link_fails_with_MIG5008_even_when_its_target_has_the_right_bytes()
+    {
+        var (release, trust) = SignedRelease();
+        var script = release.PathOf("migrations/V1__create.sql");
+        var elsewhere = Path.Combine(release.Root, "elsewhere.sql");
+        File.Move(script, elsewhere);
+        File.CreateSymbolicLink(script, elsewhere);
+        var folder = release.PathOf("verify/sub");
+        Directory.Move(folder, Path.Combine(release.Root, "sub"));
+        Directory.CreateSymbolicLink(folder, Path.Combine(release.Root, "sub"));
+
+        var result = ReleaseVerifier.Verify(release.Directory, trust, allowUnsigned: false);
+
+        Assert.That(result.Diagnostics.Where(d => d.IsError).Select(d => (d.Code, d.File)), Is.SupersetOf(new[]
+        {
+            (DiagnosticCodes.UnsafeManifestPath, (string?)script),
+            (DiagnosticCodes.UnsafeManifestPath, (string?)release.PathOf("verify/sub/has_a.sql")),
+        }));
+        Assert.That(result.Passed, Is.False);
+    }
+
+    [Test]
+    public void A_verified_release_resolves_its_files_inside_the_folder()
+    {
+        var (release, trust) = SignedRelease();
+
+        var result = ReleaseVerifier.Verify(release.Directory, trust, allowUnsigned: false);
+
+        Assert.That(result.Manifest!.FilesWithRole(ReleaseFileRole.Migration).Select(result.PathOf),
+            Is.EqualTo(new[] { release.PathOf("migrations/V1__create.sql"), release.PathOf("migrations/V2__index.sql") }));
+    }
+
+    [Test]
     public void An_unsigned_release_fails_with_MIG5009_unless_allow_unsigned_which_warns_MIG5010()
     {
         var release = ReleaseFolder.Create();
