@@ -10,8 +10,9 @@ using MigrationTasks.Staging;
 namespace MigrationTasks.Cli;
 
 /// <summary>
-/// The verbs the MSBuild targets call. Each reads its options, runs one step of Core's flow and leaves diagnostics
-/// on standard output; nothing here knows about MSBuild beyond the canonical line format.
+/// The verbs the MSBuild targets call, and the release runner's verbs. Each reads its options, runs one step of
+/// Core's flow and leaves diagnostics on standard output; nothing here knows about MSBuild beyond the canonical line
+/// format.
 /// </summary>
 internal static class Verbs
 {
@@ -77,7 +78,7 @@ internal static class Verbs
         reporter.Report(result.Diagnostics);
         if (!result.Passed)
         {
-            reporter.Info($"Release package refused: {result.Diagnostics.Count(d => d.IsError)} problem(s) in {Path.GetFullPath(directory)}.");
+            reporter.Info($"Release package refused (exit code 2): {result.Diagnostics.Count(d => d.IsError)} problem(s) in {result.ReleaseDirectory}.");
             return RunnerExitCode.Refused;
         }
 

@@ -24,10 +24,11 @@ public sealed class ReleaseStateProbe(IMigrationEngine engine, Reporter reporter
         string stateDirectory,
         CancellationToken cancellationToken)
     {
+        var dataDirectory = Path.Combine(stateDirectory, "release-shadow");
         IEphemeralServer server;
         try
         {
-            server = await engine.StartEphemeralServerAsync(Path.Combine(stateDirectory, "release-shadow"), fresh: true, cancellationToken);
+            server = await engine.StartEphemeralServerAsync(dataDirectory, fresh: true, cancellationToken);
         }
         catch (EphemeralServerUnavailableException e)
         {
@@ -38,28 +39,51 @@ public sealed class ReleaseStateProbe(IMigrationEngine engine, Reporter reporter
             return null;
         }
 
-        await using (server)
+        try
         {
-            // Quiet: the shadow's progress lines would bury what the package step says; failures still throw.
-            var runner = new MigrationRunner(new Reporter(TextWriter.Null));
-            var context = ApplyContext.ForThisMachine();
-            string empty, after;
-            await using (var database = await server.OpenDatabaseAsync("release_after", create: true, cancellationToken))
+            await using (server)
             {
-                empty = (await database.ReadSchemaAsync(cancellationToken)).Hash;
-                await runner.DeployAsync(database, all, context, MigrationRunner.DefaultLockWait, cancellationToken);
-                after = (await database.ReadSchemaAsync(cancellationToken)).Hash;
-            }
+                // Quiet: the shadow's progress lines would bury what the package step says; failures still throw.
+                var runner = new MigrationRunner(new Reporter(TextWriter.Null));
+                var context = ApplyContext.ForThisMachine();
+                string empty, after;
+                await using (var database = await server.OpenDatabaseAsync("release_after", create: true, cancellationToken))
+                {
+                    empty = (await database.ReadSchemaAsync(cancellationToken)).Hash;
+                    await runner.DeployAsync(database, all, context, MigrationRunner.DefaultLockWait, cancellationToken);
+                    after = (await database.ReadSchemaAsync(cancellationToken)).Hash;
+                }
 
-            string? replay = null;
-            if (applied is not null)
+                string? replay = null;
+                if (applied is not null)
+                {
+                    await using var database = await server.OpenDatabaseAsync("release_baseline", create: true, cancellationToken);
+                    await runner.DeployAsync(database, applied, context, MigrationRunner.DefaultLockWait, cancellationToken);
+                    replay = (await database.ReadSchemaAsync(cancellationToken)).Hash;
+                }
+
+                return new ReleaseSchemaHashes(empty, after, replay);
+            }
+        }
+        finally
+        {
+            // Nothing of it is needed again (unlike the dev server), so its data does not stay in obj/.
+            DeleteQuietly(dataDirectory);
+        }
+    }
+
+    private static void DeleteQuietly(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
             {
-                await using var database = await server.OpenDatabaseAsync("release_baseline", create: true, cancellationToken);
-                await runner.DeployAsync(database, applied, context, MigrationRunner.DefaultLockWait, cancellationToken);
-                replay = (await database.ReadSchemaAsync(cancellationToken)).Hash;
+                Directory.Delete(directory, recursive: true);
             }
-
-            return new ReleaseSchemaHashes(empty, after, replay);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for the next package step, which starts the server fresh and wipes it anyway.
         }
     }
 }
