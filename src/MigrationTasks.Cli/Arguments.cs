@@ -8,6 +8,9 @@ namespace MigrationTasks.Cli;
 /// </summary>
 internal sealed class Arguments
 {
+    /// <summary>Options that take no value: present means "true".</summary>
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "allow-unsigned" };
+
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
 
     private Arguments(string verb) => Verb = verb;
@@ -19,13 +22,19 @@ internal sealed class Arguments
         var expanded = Expand(args).ToList();
         if (expanded.Count == 0 || expanded[0].StartsWith('-'))
         {
-            throw Invalid("no verb given. Usage: migrate <verb> [--option value]… (verbs: check, deploy-dev, test, validate-staging)");
+            throw Invalid($"no verb given. Usage: migrate <verb> [--option value]… (verbs: {VerbList})");
         }
 
         var parsed = new Arguments(expanded[0]);
         for (var i = 1; i < expanded.Count; i++)
         {
             var name = expanded[i];
+            if (name.StartsWith("--", StringComparison.Ordinal) && Flags.Contains(name[2..]))
+            {
+                parsed._values[name[2..]] = ["true"];
+                continue;
+            }
+
             if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= expanded.Count)
             {
                 throw Invalid($"'{name}' is not an option followed by a value");
@@ -42,9 +51,13 @@ internal sealed class Arguments
         return parsed;
     }
 
+    public const string VerbList = "check, deploy-dev, test, validate-staging, package, verify, baseline";
+
     public IReadOnlyList<string> All(string name) => _values.TryGetValue(name, out var list) ? list : [];
 
     public string? Optional(string name) => _values.TryGetValue(name, out var list) ? list[^1] : null;
+
+    public bool Flag(string name) => _values.ContainsKey(name);
 
     public string Required(string name) => Optional(name) ?? throw Invalid($"the option --{name} is required by '{Verb}'");
 

@@ -1,5 +1,6 @@
 using MigrationTasks.Cli;
 using MigrationTasks.Diagnostics;
+using MigrationTasks.Release;
 
 var reporter = new Reporter(Console.Out);
 using var cancel = new CancellationTokenSource();
@@ -9,9 +10,11 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
+// A verb that knows better (the release runner's verbs) says which exit code; the others exit 0 or 1 by their errors.
+RunnerExitCode? exitCode = null;
 try
 {
-    await Verbs.RunAsync(Arguments.Parse(args), reporter, cancel.Token);
+    exitCode = await Verbs.RunAsync(Arguments.Parse(args), reporter, cancel.Token);
 }
 catch (DiagnosticException e)
 {
@@ -22,4 +25,4 @@ catch (OperationCanceledException)
     reporter.Report(Diagnostic.Error(DiagnosticCodes.InvalidOption, "cancelled before the verb finished."));
 }
 
-return reporter.ErrorCount == 0 ? 0 : 1;
+return (int)(exitCode ?? (reporter.ErrorCount == 0 ? RunnerExitCode.Succeeded : RunnerExitCode.Failed));

@@ -4,18 +4,27 @@ using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Migrations;
 using MigrationTasks.PostgreSql.Engine;
+using MigrationTasks.Release;
 using MigrationTasks.Staging;
 
 namespace MigrationTasks.Cli;
 
 /// <summary>
-/// The verbs the MSBuild targets call. Each reads its options, runs one step of Core's flow and leaves diagnostics
-/// on standard output; nothing here knows about MSBuild beyond the canonical line format.
+/// The verbs the MSBuild targets call, and the release runner's verbs. Each reads its options, runs one step of
+/// Core's flow and leaves diagnostics on standard output; nothing here knows about MSBuild beyond the canonical line
+/// format.
 /// </summary>
 internal static class Verbs
 {
-    public static async Task RunAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    /// <summary>Runs the verb; returns its exit code when the verb decides it, else null (0 or 1 by the errors reported).</summary>
+    public static async Task<RunnerExitCode?> RunAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
     {
+        if (arguments.Verb == "verify")
+        {
+            // Before the engine is chosen: verifying a package needs no engine and touches no database.
+            return Verify(arguments, reporter);
+        }
+
         var engine = Engine(arguments.Optional("engine") ?? "PostgreSql");
         var loop = new DevLoop(engine, reporter);
         switch (arguments.Verb)
@@ -45,9 +54,70 @@ internal static class Verbs
                         string.Equals(arguments.Optional("findings-as-errors"), "true", StringComparison.OrdinalIgnoreCase)),
                     cancellationToken);
                 break;
+            case "package":
+                await new ReleaseWriter(engine, reporter).WriteAsync(PackageOptions(arguments), cancellationToken);
+                break;
+            case "baseline":
+                await BaselineAsync(engine, arguments, reporter, cancellationToken);
+                break;
             default:
-                throw Arguments.Invalid($"unknown verb '{arguments.Verb}' (verbs: check, deploy-dev, test, validate-staging)");
+                throw Arguments.Invalid($"unknown verb '{arguments.Verb}' (verbs: {Arguments.VerbList})");
         }
+
+        return null;
+    }
+
+    /// <summary>
+    /// <c>migrate verify</c>: the package beside this migrate.dll (or --release-dir) against the trusted signer.
+    /// Any problem refuses it with exit code 2, before any database is touched.
+    /// </summary>
+    private static RunnerExitCode Verify(Arguments arguments, Reporter reporter)
+    {
+        var directory = arguments.Optional("release-dir") ?? Path.Combine(AppContext.BaseDirectory, ReleaseLayout.FolderName);
+        var result = ReleaseVerifier.Verify(directory, arguments.Optional("trust"), arguments.Flag("allow-unsigned"));
+        reporter.Report(result.Diagnostics);
+        if (!result.Passed)
+        {
+            reporter.Info($"Release package refused (exit code 2): {result.Diagnostics.Count(d => d.IsError)} problem(s) in {result.ReleaseDirectory}.");
+            return RunnerExitCode.Refused;
+        }
+
+        reporter.Info($"Release package verified: {result.Manifest!.PackageId} {result.Manifest.Version}, {result.Manifest.Files.Count} file(s) match {ReleaseLayout.ManifestName}; " +
+                      (result.Signer is null ? "signer not checked (--allow-unsigned)." : $"signed by {result.Signer}."));
+        return RunnerExitCode.Succeeded;
+    }
+
+    private static ReleaseOptions PackageOptions(Arguments arguments) => new(
+        arguments.All("migration"),
+        arguments.All("check"),
+        arguments.All("verify"),
+        arguments.Required("publish-dir"),
+        arguments.Required("package-id"),
+        arguments.Optional("version") ?? "1.0.0",
+        arguments.Optional("state-dir") ?? Path.Combine("obj", "migrationtasks"),
+        arguments.Optional("baseline"),
+        arguments.Optional("signing-certificate"),
+        arguments.Optional("staging-report"),
+        arguments.Optional("project-dir"));
+
+    /// <summary><c>migrate baseline</c>: production's history and schema, read-only, into a MigrationBaseline file.</summary>
+    private static async Task BaselineAsync(IMigrationEngine engine, Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var variable = arguments.Required("connection-variable");
+        var output = arguments.Required("out");
+        var connectionString = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw Arguments.Invalid($"the environment variable {variable} (named by --connection-variable) is not set; set it to the connection string of the database to export.");
+        }
+
+        await using var database = await engine.ConnectAsync(connectionString, cancellationToken);
+        var baseline = await MigrationBaseline.ExportAsync(engine.Name, database, cancellationToken);
+        baseline.Save(output);
+        var applied = baseline.AppliedHistory();
+        reporter.Info($"Baseline of {database.DisplayName}: {applied.Count} applied migration(s){(applied.Count == 0 ? "" : $" up to {applied[^1].Script}")}, " +
+                      $"{baseline.Schema.Objects.Count} schema object(s), schema hash {baseline.SchemaHash}; written to {Path.GetFullPath(output)}. " +
+                      "Set MigrationBaseline to this file to build releases for this database.");
     }
 
     private static IMigrationEngine Engine(string name) => name.ToUpperInvariant() switch

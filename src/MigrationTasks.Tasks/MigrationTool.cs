@@ -49,6 +49,25 @@ namespace MigrationTasks.Tasks
 
         public bool FindingsAsErrors { get; set; }
 
+        public ITaskItem[] Verifies { get; set; } = [];
+
+        /// <summary>Where the package verb writes <c>release/</c>.</summary>
+        public string PublishDirectory { get; set; } = "";
+
+        public string PackageId { get; set; } = "";
+
+        public string PackageVersion { get; set; } = "";
+
+        /// <summary>MigrationBaseline: production's exported state.</summary>
+        public string Baseline { get; set; } = "";
+
+        /// <summary>The certificate file; its password reaches the CLI only through the inherited environment.</summary>
+        public string SigningCertificate { get; set; } = "";
+
+        public string StagingReport { get; set; } = "";
+
+        public string ProjectDirectory { get; set; } = "";
+
         protected override string ToolName => "dotnet";
 
         // Progress lines ("applying V3__add_index.sql …") are what a developer wants to see in a build that did work.
@@ -72,6 +91,13 @@ namespace MigrationTasks.Tasks
             Add(lines, "lock-timeout", LockTimeout);
             Add(lines, "report-dir", ReportDirectory);
             Add(lines, "findings-as-errors", FindingsAsErrors ? "true" : "");
+            Add(lines, "publish-dir", PublishDirectory);
+            Add(lines, "package-id", PackageId);
+            Add(lines, "version", PackageVersion);
+            Add(lines, "baseline", Baseline);
+            Add(lines, "signing-certificate", SigningCertificate);
+            Add(lines, "staging-report", StagingReport);
+            Add(lines, "project-dir", ProjectDirectory);
             foreach (var item in Migrations)
             {
                 Add(lines, "migration", item.GetMetadata("FullPath"));
@@ -85,6 +111,11 @@ namespace MigrationTasks.Tasks
             foreach (var item in Checks)
             {
                 Add(lines, "check", item.GetMetadata("FullPath"));
+            }
+
+            foreach (var item in Verifies)
+            {
+                Add(lines, "verify", item.GetMetadata("FullPath"));
             }
 
             var text = new StringBuilder();

@@ -64,6 +64,53 @@ public static class DiagnosticCodes
     /// <summary>A pending migration failed in the rehearsal on staging's data.</summary>
     public const string RehearsalFailed = "MIG4005";
 
+    /// <summary>The MigrationBaseline file cannot be read or is not a baseline (bad JSON, unknown schemaVersion, hash mismatch).</summary>
+    public const string BaselineUnreadable = "MIG5001";
+
+    /// <summary>The MigrationBaseline file was exported from another engine than MigrationEngine.</summary>
+    public const string BaselineEngineMismatch = "MIG5002";
+
+    /// <summary>Production's baseline schema differs from what its applied history produces on a shadow (warning).</summary>
+    public const string BaselineSchemaMismatch = "MIG5003";
+
+    /// <summary>No throwaway server to compute the release's expected schemas; the manifest has no post-state (warning).</summary>
+    public const string NoExpectedPostState = "MIG5004";
+
+    /// <summary>The signing certificate cannot be loaded (file, password, or no private key).</summary>
+    public const string SigningCertificateUnusable = "MIG5005";
+
+    /// <summary>The release folder or its manifest.json is missing, or the folder cannot be read.</summary>
+    public const string ReleaseManifestMissing = "MIG5006";
+
+    /// <summary>manifest.json is not a release manifest (bad JSON, unknown schemaVersion, missing fields, a path listed twice).</summary>
+    public const string ReleaseManifestInvalid = "MIG5007";
+
+    /// <summary>A manifest path is absolute, holds '..' or otherwise escapes the release folder (no file was read), or is a symbolic link.</summary>
+    public const string UnsafeManifestPath = "MIG5008";
+
+    /// <summary>The release is not signed and --allow-unsigned was not given.</summary>
+    public const string UnsignedRelease = "MIG5009";
+
+    /// <summary>The release's signer was not checked: unsigned, or no --trust, accepted with --allow-unsigned (warning).</summary>
+    public const string SignerNotChecked = "MIG5010";
+
+    /// <summary>manifest.json does not match its signature, or the signature is damaged or uses a weak digest.</summary>
+    public const string InvalidSignature = "MIG5011";
+
+    /// <summary>The release is signed by a certificate other than the trusted one.</summary>
+    public const string UntrustedSigner = "MIG5012";
+
+    /// <summary>--trust is missing, or is neither a certificate file nor a SHA-256 thumbprint.</summary>
+    public const string InvalidTrust = "MIG5013";
+
+    /// <summary>A release file's SHA-256 differs from the manifest's.</summary>
+    public const string ReleaseFileChanged = "MIG5014";
+
+    /// <summary>A file the manifest lists is missing from the release folder, or cannot be read.</summary>
+    public const string ReleaseFileMissing = "MIG5015";
+
+    /// <summary>The release folder holds a file the manifest does not list.</summary>
+    public const string UnlistedReleaseFile = "MIG5016";
     /// <summary>The backup folder cannot be created or written; no dump was attempted.</summary>
     public const string BackupDirectoryNotWritable = "MIG6001";
 

@@ -1,0 +1,134 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MigrationTasks.Release;
+
+/// <summary>
+/// <c>release/manifest.json</c>: what the release contains (every file with its SHA-256 and role) and what it
+/// expects of production before and after. It is the signed document: the signature covers its exact bytes, and
+/// the files are trusted through their hashes in it.
+/// </summary>
+/// <param name="SchemaVersion">The format of this file; <see cref="CurrentSchemaVersion"/>.</param>
+/// <param name="Engine">The <c>MigrationEngine</c> the release was built for, e.g. <c>PostgreSql</c>.</param>
+/// <param name="Created">When <c>dotnet publish</c> wrote it, UTC.</param>
+/// <param name="SourceRevision">The git commit the project was at, or null outside git.</param>
+/// <param name="ExpectedPostState">Null when no throwaway server could compute it (warning MIG5004).</param>
+/// <param name="Files">Every file of the release folder but the manifest and its signature, ordered by path.</param>
+/// <param name="RehearsalDuration">How long these migrations took in the staging rehearsal, when one ran.</param>
+/// <param name="AllowDataLoss">Whether the release may drop data; releases never do for now.</param>
+public sealed record ReleaseManifest(
+    int SchemaVersion,
+    string PackageId,
+    string Version,
+    string Engine,
+    DateTimeOffset Created,
+    string? SourceRevision,
+    ExpectedPreState ExpectedPreState,
+    ExpectedPostState? ExpectedPostState,
+    IReadOnlyList<ReleaseFile> Files,
+    TimeSpan? RehearsalDuration,
+    bool AllowDataLoss = false)
+{
+    public const int CurrentSchemaVersion = 1;
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
+        // Read by people as well as tools, and never embedded in HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public IEnumerable<ReleaseFile> FilesWithRole(ReleaseFileRole role) => Files.Where(f => f.Role == role);
+
+    /// <summary>The manifest as written to disk: properties in declaration order, files by path, "\n" line ends.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this with { Files = [.. Files.OrderBy(f => f.Path, StringComparer.Ordinal)] }, Json)
+        .ReplaceLineEndings("\n") + "\n";
+
+    /// <summary>Reads a manifest; throws <see cref="InvalidDataException"/> saying what is wrong with it.</summary>
+    public static ReleaseManifest Parse(string json)
+    {
+        ReleaseManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ReleaseManifest>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"it is not valid manifest JSON: {e.Message}");
+        }
+
+        if (manifest is null)
+        {
+            throw new InvalidDataException("it holds no manifest");
+        }
+
+        if (manifest.SchemaVersion != CurrentSchemaVersion)
+        {
+            throw new InvalidDataException($"its schemaVersion is {manifest.SchemaVersion}, and this runner reads version {CurrentSchemaVersion}; use the runner published with the package");
+        }
+
+        // System.Text.Json leaves a missing property null whatever its declared type says.
+        if (manifest.PackageId is null || manifest.Version is null || manifest.Engine is null || manifest.ExpectedPreState?.History is null || manifest.Files is null)
+        {
+            throw new InvalidDataException("it lacks packageId, version, engine, expectedPreState or files");
+        }
+
+        if (manifest.Files.Any(f => f is null || f.Path is null || f.Sha256 is null))
+        {
+            throw new InvalidDataException("a files entry lacks its path or sha256");
+        }
+
+        if (manifest.Files.GroupBy(f => f.Path, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new InvalidDataException($"it lists '{twice.Key}' more than once");
+        }
+
+        return manifest;
+    }
+}
+
+/// <summary>What production must look like before the release runs; anything else refuses the deploy.</summary>
+/// <param name="EmptyDatabase">True without a baseline: no migration history and no objects of the database's own.</param>
+/// <param name="BaselineFile">The baseline's name inside the release (<c>baseline.json</c>), or null.</param>
+/// <param name="History">The migrations applied according to the baseline, in the order they were applied.</param>
+/// <param name="SchemaHash">The schema snapshot hash production must have; null when it could not be computed.</param>
+public sealed record ExpectedPreState(bool EmptyDatabase, string? BaselineFile, IReadOnlyList<AppliedMigration> History, string? SchemaHash);
+
+/// <summary>What production's schema must be after the release: the hash of every migration applied from scratch.</summary>
+public sealed record ExpectedPostState(string SchemaHash);
+
+/// <summary>One applied migration of the expected history: its version (null for repeatable), script and SHA-256.</summary>
+public sealed record AppliedMigration(string? Version, string Script, string Checksum);
+
+/// <summary>One file of the release.</summary>
+/// <param name="Path">Relative to <c>release/</c>, with forward slashes.</param>
+/// <param name="Sha256">Lower-case hex SHA-256 of the file's bytes.</param>
+public sealed record ReleaseFile(string Path, string Sha256, ReleaseFileRole Role)
+{
+    /// <summary>Hashes a file of a release folder.</summary>
+    public static ReleaseFile Of(string releaseDirectory, string relativePath, ReleaseFileRole role) =>
+        new(relativePath, Sha256Hex(System.IO.Path.Combine(releaseDirectory, relativePath)), role);
+
+    internal static string Sha256Hex(string path) => Common.Sha256.Hex(File.ReadAllBytes(path));
+}
+
+public enum ReleaseFileRole
+{
+    /// <summary>A pending migration (or the undo script of one), under <c>migrations/</c>.</summary>
+    Migration,
+
+    /// <summary>A pre-deployment check, under <c>checks/</c>.</summary>
+    Check,
+
+    /// <summary>A post-deployment verification query, under <c>verify/</c>.</summary>
+    Verify,
+
+    /// <summary><c>baseline.json</c>: production's state when the release was built.</summary>
+    Baseline,
+
+    /// <summary><c>plan.md</c>: the steps, backup and rollback plan for people.</summary>
+    Plan,
+}

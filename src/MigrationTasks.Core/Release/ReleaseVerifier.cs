@@ -1,0 +1,322 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.Pkcs;
+using System.Text;
+using MigrationTasks.Diagnostics;
+
+namespace MigrationTasks.Release;
+
+/// <summary>What <see cref="ReleaseVerifier"/> found.</summary>
+/// <param name="ReleaseDirectory">The release folder, as a full path.</param>
+/// <param name="Manifest">The manifest when it could be read (even if problems were found), else null.</param>
+/// <param name="Signer">The trusted signer's subject and thumbprint, or null when the signer was not established.</param>
+/// <param name="Diagnostics">Every problem found (errors) and every accepted risk (warnings).</param>
+public sealed record ReleaseVerification(string ReleaseDirectory, ReleaseManifest? Manifest, string? Signer, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    /// <summary>True when the package may be used: no error at all.</summary>
+    public bool Passed => !Diagnostics.Any(d => d.IsError);
+
+    /// <summary>Where a file of the (verified) manifest is on disk.</summary>
+    public string PathOf(ReleaseFile file) =>
+        Path.Combine(ReleaseDirectory, file.Path.Replace('/', Path.DirectorySeparatorChar));
+}
+
+/// <summary>
+/// <c>migrate verify</c>: is this release exactly what the trusted signer published? Touches no database. The
+/// signature must be valid over manifest.json and made by the trusted certificate; the manifest's paths must stay
+/// inside the release folder (checked before any of them is opened); every listed file must be there with its hash,
+/// and nothing else may be. Every file problem is reported, not just the first.
+/// </summary>
+public static class ReleaseVerifier
+{
+    private static readonly HashSet<string> StrongDigests = new(StringComparer.Ordinal)
+    {
+        "2.16.840.1.101.3.4.2.1", // SHA-256
+        "2.16.840.1.101.3.4.2.2", // SHA-384
+        "2.16.840.1.101.3.4.2.3", // SHA-512
+    };
+
+    /// <param name="releaseDirectory">The <c>release/</c> folder.</param>
+    /// <param name="trust">The <c>--trust</c> value: a certificate file or a SHA-256 thumbprint; null when not given.</param>
+    /// <param name="allowUnsigned">Accept a package whose signer cannot be checked (unsigned, or no trust given), with a warning.</param>
+    public static ReleaseVerification Verify(string releaseDirectory, string? trust, bool allowUnsigned)
+    {
+        var root = Path.GetFullPath(releaseDirectory);
+        var problems = new List<Diagnostic>();
+        try
+        {
+            var (manifest, signer) = Verify(root, trust, allowUnsigned, problems);
+            return new ReleaseVerification(root, manifest, problems.Any(p => p.IsError) ? null : signer, problems);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A package that cannot be read completely is not verified: refused like any other problem.
+            problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseManifestMissing, $"the release folder cannot be read: {e.Message}", root));
+            return new ReleaseVerification(root, null, null, problems);
+        }
+    }
+
+    private static (ReleaseManifest? Manifest, string? Signer) Verify(string root, string? trust, bool allowUnsigned, List<Diagnostic> problems)
+    {
+        var manifestPath = Path.Combine(root, ReleaseLayout.ManifestName);
+        if (!File.Exists(manifestPath))
+        {
+            problems.Add(Diagnostic.Error(
+                DiagnosticCodes.ReleaseManifestMissing,
+                Directory.Exists(root)
+                    ? $"the release folder {root} has no {ReleaseLayout.ManifestName}: it is not a release package. Publish the database project again."
+                    : $"there is no release folder at {root}. Pass --release-dir, or run the migrate.dll that `dotnet publish` put beside release/.",
+                manifestPath));
+            return (null, null);
+        }
+
+        var manifestBytes = File.ReadAllBytes(manifestPath);
+        var signer = CheckSignature(root, manifestBytes, trust, allowUnsigned, problems);
+
+        ReleaseManifest manifest;
+        try
+        {
+            manifest = ReleaseManifest.Parse(new UTF8Encoding(false).GetString(manifestBytes));
+        }
+        catch (InvalidDataException e)
+        {
+            problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseManifestInvalid, $"{ReleaseLayout.ManifestName} cannot be used: {e.Message}.", manifestPath));
+            return (null, null);
+        }
+
+        // A hostile manifest must not make the verifier read (or report on) anything outside the folder.
+        var unsafePaths = manifest.Files
+            .Select(f => (f.Path, Why: WhyUnsafe(root, f.Path)))
+            .Where(p => p.Why is not null)
+            .ToList();
+        foreach (var (path, why) in unsafePaths)
+        {
+            problems.Add(Diagnostic.Error(
+                DiagnosticCodes.UnsafeManifestPath,
+                $"{ReleaseLayout.ManifestName} lists the path '{path}', which {why}. Manifest paths are relative to release/ and stay inside it; " +
+                "no listed file was read. This package was not written by `dotnet publish`: do not deploy it.",
+                manifestPath));
+        }
+
+        if (unsafePaths.Count > 0)
+        {
+            return (manifest, null);
+        }
+
+        CheckFiles(root, manifest, problems);
+        return (manifest, signer);
+    }
+
+    /// <summary>Checks manifest.json.sig; returns the signer's description when it is the trusted one.</summary>
+    private static string? CheckSignature(string root, byte[] manifest, string? trustValue, bool allowUnsigned, List<Diagnostic> problems)
+    {
+        var signaturePath = Path.Combine(root, ReleaseLayout.SignatureName);
+        var manifestPath = Path.Combine(root, ReleaseLayout.ManifestName);
+        if (!File.Exists(signaturePath))
+        {
+            problems.Add(allowUnsigned
+                ? Diagnostic.Warning(DiagnosticCodes.SignerNotChecked, $"the release is not signed (no {ReleaseLayout.SignatureName}); accepted because of --allow-unsigned.", manifestPath)
+                : Diagnostic.Error(
+                    DiagnosticCodes.UnsignedRelease,
+                    $"the release is not signed (no {ReleaseLayout.SignatureName}), so nobody vouches for it: refused. Sign releases by setting " +
+                    "MigrationSigningCertificate when publishing, or pass --allow-unsigned to accept an unsigned one knowingly.",
+                    manifestPath));
+            return null;
+        }
+
+        ReleaseTrust? trust = null;
+        if (string.IsNullOrWhiteSpace(trustValue))
+        {
+            if (!allowUnsigned)
+            {
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.InvalidTrust,
+                    "--trust is required: the signer's certificate (PEM file) or its SHA-256 thumbprint. Pass --allow-unsigned to skip the signer check knowingly."));
+            }
+            else
+            {
+                problems.Add(Diagnostic.Warning(DiagnosticCodes.SignerNotChecked, "no --trust given: the signature is checked, its signer is not; accepted because of --allow-unsigned.", signaturePath));
+            }
+        }
+        else
+        {
+            try
+            {
+                trust = ReleaseTrust.Parse(trustValue);
+            }
+            catch (DiagnosticException e)
+            {
+                problems.AddRange(e.Diagnostics);
+            }
+        }
+
+        var cms = new SignedCms(new ContentInfo(manifest), detached: true);
+        try
+        {
+            cms.Decode(File.ReadAllBytes(signaturePath));
+            cms.CheckSignature(verifySignatureOnly: true);
+        }
+        catch (CryptographicException e)
+        {
+            problems.Add(Diagnostic.Error(
+                DiagnosticCodes.InvalidSignature,
+                $"{ReleaseLayout.ManifestName} does not match its signature ({e.Message.TrimEnd('.')}): it was changed after signing, or the signature is damaged. Do not deploy this package; publish it again.",
+                signaturePath));
+            return null;
+        }
+
+        if (cms.SignerInfos.Count == 0)
+        {
+            problems.Add(Diagnostic.Error(DiagnosticCodes.InvalidSignature, $"{ReleaseLayout.SignatureName} holds no signer.", signaturePath));
+            return null;
+        }
+
+        string? trusted = null;
+        foreach (var signerInfo in cms.SignerInfos)
+        {
+            var certificate = signerInfo.Certificate;
+            if (certificate is null)
+            {
+                problems.Add(Diagnostic.Error(DiagnosticCodes.InvalidSignature, $"{ReleaseLayout.SignatureName} does not carry its signer's certificate.", signaturePath));
+                continue;
+            }
+
+            var thumbprint = ReleaseTrust.ThumbprintOf(certificate);
+            if (!StrongDigests.Contains(signerInfo.DigestAlgorithm.Value ?? ""))
+            {
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.InvalidSignature,
+                    $"the signature by {certificate.Subject} uses the digest {signerInfo.DigestAlgorithm.FriendlyName ?? signerInfo.DigestAlgorithm.Value}; SHA-256 or stronger is required.",
+                    signaturePath));
+            }
+            else if (trust is not null && !trust.Trusts(certificate))
+            {
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.UntrustedSigner,
+                    $"the release is signed by {certificate.Subject} (SHA-256 {thumbprint}), which is not the trusted signer ({trust.Description}). " +
+                    "Pass the right --trust, or find out who signed this package before deploying it.",
+                    signaturePath));
+            }
+            else if (trust is not null)
+            {
+                trusted = $"{certificate.Subject} (SHA-256 {thumbprint})";
+            }
+        }
+
+        return trusted;
+    }
+
+    private static void CheckFiles(string root, ReleaseManifest manifest, List<Diagnostic> problems)
+    {
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in manifest.Files.OrderBy(f => f.Path, StringComparer.Ordinal))
+        {
+            listed.Add(file.Path);
+            var path = FullPath(root, file.Path);
+            if (LinkOnTheWay(root, file.Path) is { } link)
+            {
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.UnsafeManifestPath,
+                    $"{file.Path} is reached through the symbolic link {link}: a release holds plain files only, and a link may point anywhere. Do not deploy this package.",
+                    path));
+                continue;
+            }
+
+            if (!File.Exists(path))
+            {
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.ReleaseFileMissing,
+                    $"{file.Path} is listed in the manifest ({file.Role}) but missing from the release folder. Copy the whole package, or publish it again.",
+                    path));
+                continue;
+            }
+
+            string actual;
+            try
+            {
+                actual = ReleaseFile.Sha256Hex(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseFileMissing, $"{file.Path} is listed in the manifest but cannot be read: {e.Message}", path));
+                continue;
+            }
+
+            if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.ReleaseFileChanged,
+                    $"{file.Path} has SHA-256 {actual} but the manifest says {file.Sha256.ToLowerInvariant()}: the file was changed after the package was made. Do not deploy this package; publish it again.",
+                    path));
+            }
+        }
+
+        // Hidden files too: a file nobody sees is still a file the deploy might pick up.
+        var everyFile = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
+        foreach (var path in Directory.EnumerateFiles(root, "*", everyFile).Order(StringComparer.Ordinal))
+        {
+            var relative = Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
+            if (!listed.Contains(relative) && !ReleaseLayout.IsManifestOrSignature(relative))
+            {
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.UnlistedReleaseFile,
+                    $"{relative} is in the release folder but not in the manifest. Remove it if you put it there; otherwise do not deploy this package.",
+                    path));
+            }
+        }
+    }
+
+    /// <summary>The first symbolic link among the folders and the file of a manifest path, or null.</summary>
+    private static string? LinkOnTheWay(string root, string relative)
+    {
+        var current = root;
+        foreach (var segment in relative.Split('/'))
+        {
+            current = Path.Combine(current, segment);
+            FileSystemInfo entry = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+            if (entry.Exists && entry.LinkTarget is not null)
+            {
+                return current;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Null when the manifest path is a plain relative path inside the release folder, else why not.</summary>
+    internal static string? WhyUnsafe(string root, string path)
+    {
+        if (path.Length == 0)
+        {
+            return "is empty";
+        }
+
+        if (path.Contains('\\', StringComparison.Ordinal))
+        {
+            return "holds a backslash (manifest paths use forward slashes only)";
+        }
+
+        if (path.StartsWith('/') || Path.IsPathRooted(path) || (path.Length >= 2 && path[1] == ':'))
+        {
+            return "is absolute";
+        }
+
+        var segments = path.Split('/');
+        if (segments.Contains(".."))
+        {
+            return "holds '..'";
+        }
+
+        if (segments.Any(s => s.Length == 0 || s == "." || s.Any(c => char.IsControl(c))))
+        {
+            return "has an empty, '.' or control-character segment";
+        }
+
+        var full = FullPath(root, path);
+        return full.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            ? null
+            : "escapes the release folder";
+    }
+
+    private static string FullPath(string root, string relative) =>
+        Path.GetFullPath(Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar)));
+}
