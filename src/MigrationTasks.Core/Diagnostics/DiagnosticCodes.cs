@@ -22,6 +22,9 @@ public static class DiagnosticCodes
     /// <summary>Shadow validation was skipped: no database could be created for it (warning).</summary>
     public const string NoShadowDatabase = "MIG1005";
 
+    /// <summary>The runner's connection variable is not set.</summary>
+    public const string ConnectionVariableNotSet = "MIG1006";
+
     /// <summary>A migration file name does not follow V&lt;version&gt;__&lt;description&gt;.sql, R__… or U….</summary>
     public const string MalformedMigrationName = "MIG2001";
 
@@ -131,6 +134,38 @@ public static class DiagnosticCodes
 
     /// <summary>A backup cannot be used: its metadata is missing or unreadable, or its dump is missing or changed.</summary>
     public const string BackupUnavailable = "MIG6007";
+    /// <summary>Production's history or schema is not the state the release package was built for; nothing was touched.</summary>
+    public const string PreStateMismatch = "MIG6010";
+
+    /// <summary>A pre-deployment check returned rows on production; nothing was touched.</summary>
+    public const string ProductionCheckFailed = "MIG6011";
+
+    /// <summary>A pre-deployment check raised an error on production; nothing was touched.</summary>
+    public const string ProductionCheckError = "MIG6012";
+
+    /// <summary>A pre-deployment check cannot run inside the transaction that undoes it.</summary>
+    public const string ProductionCheckNotTransactional = "MIG6013";
+
+    /// <summary>A verification query returned rows after the deploy: the deploy is rolled back.</summary>
+    public const string VerificationFailed = "MIG6014";
+
+    /// <summary>A verification query raised an error after the deploy: the deploy is rolled back.</summary>
+    public const string VerificationError = "MIG6015";
+
+    /// <summary>A verification query cannot run inside the transaction that undoes it.</summary>
+    public const string VerificationNotTransactional = "MIG6016";
+
+    /// <summary>The schema after the deploy is not the post-state the package expects: the deploy is rolled back.</summary>
+    public const string PostStateMismatch = "MIG6017";
+
+    /// <summary>The deploy was started outside its maintenance window; nothing was touched.</summary>
+    public const string OutsideWindow = "MIG6018";
+
+    /// <summary>A failure left the database in a state a person must look at (e.g. the restore failed).</summary>
+    public const string StateNeedsPerson = "MIG6019";
+
+    /// <summary>A migration failed on production (the runner then rolls back or restores).</summary>
+    public const string ProductionMigrationFailed = "MIG6020";
 
     /// <summary>An applied migration's bytes changed since it was applied.</summary>
     public const string AppliedMigrationChanged = "MIG7001";

@@ -17,4 +17,20 @@ public sealed record QueryKind(string Noun, string FailedCode, string ErrorCode,
         DiagnosticCodes.CheckError,
         DiagnosticCodes.CheckNotTransactional,
         findingsAsErrors ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning);
+
+    /// <summary>Checks/ on production before migrating: a failure refuses the deploy.</summary>
+    public static QueryKind ProductionCheck { get; } = new(
+        "check",
+        DiagnosticCodes.ProductionCheckFailed,
+        DiagnosticCodes.ProductionCheckError,
+        DiagnosticCodes.ProductionCheckNotTransactional,
+        DiagnosticSeverity.Error);
+
+    /// <summary>Verify/ on production after migrating: a failure rolls the deploy back.</summary>
+    public static QueryKind Verification { get; } = new(
+        "verification",
+        DiagnosticCodes.VerificationFailed,
+        DiagnosticCodes.VerificationError,
+        DiagnosticCodes.VerificationNotTransactional,
+        DiagnosticSeverity.Error);
 }

@@ -246,9 +246,10 @@ internal static class PostgresBackups
         {
             problem = $"pg_restore --list exited with code {exitCode}: {PostgresClientTools.FirstLines(errors)}";
         }
-        else if (entries.Count == 0)
+        else if (!lines.Any(line => line.StartsWith(";     Format: CUSTOM", StringComparison.Ordinal)))
         {
-            problem = "pg_restore --list read no entries from it";
+            // The header proves a readable archive; an empty database (a first deploy) dumps with no entries at all.
+            problem = "pg_restore --list did not read a custom-format archive header from it";
         }
         else
         {

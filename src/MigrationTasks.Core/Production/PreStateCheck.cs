@@ -1,0 +1,106 @@
+using MigrationTasks.Engines;
+using MigrationTasks.Migrations;
+using MigrationTasks.Release;
+using MigrationTasks.Schema;
+
+namespace MigrationTasks.Production;
+
+/// <summary>Where production stands against a package: as expected, already deployed, or different (and how).</summary>
+public sealed record PreStateVerdict(PreStateKind Kind, IReadOnlyList<string> Differences);
+
+public enum PreStateKind
+{
+    /// <summary>Production is what the package was built for: deploy may go ahead.</summary>
+    AsExpected,
+
+    /// <summary>Every migration of the package is applied with the same bytes (and the schema is the expected post-state).</summary>
+    AlreadyDeployed,
+
+    /// <summary>Production differs from what the package expects: deploying would run untested SQL on an unknown state.</summary>
+    Different,
+}
+
+/// <summary>
+/// Compares production's history and schema with the package's expected pre-state before anything runs, so a
+/// database changed since packaging is refused with the difference rather than migrated blind.
+/// </summary>
+public static class PreStateCheck
+{
+    public static PreStateVerdict Judge(ReleaseToDeploy release, IReadOnlyList<MigrationFile> packageMigrations, IReadOnlyList<HistoryEntry> history, SchemaSnapshot actual)
+    {
+        var expected = release.PreState;
+        var postStateSchemaHash = release.PostStateSchemaHash;
+        var applied = history.Where(h => h.Outcome == HistoryOutcome.Success).ToList();
+        if (IsDeployed(expected, packageMigrations, applied) && (postStateSchemaHash is null || postStateSchemaHash == actual.Hash))
+        {
+            return new PreStateVerdict(PreStateKind.AlreadyDeployed, []);
+        }
+
+        var differences = new List<string>();
+        differences.AddRange(HistoryDifferences(expected.History, history));
+        if (expected.EmptyDatabase)
+        {
+            differences.AddRange(actual.Objects
+                .Where(o => !IsDefaultObject(o))
+                .Select(o => $"{o.Kind} {o.Name} exists, and the package expects an empty database (no MigrationBaseline was packaged)"));
+        }
+        else if (expected.SchemaHash is { } hash && hash != actual.Hash)
+        {
+            differences.AddRange(release.BaselineSchema is { } schema
+                ? SchemaDiff.Compare(schema, actual).Select(d => d.ToString())
+                : [$"the schema's hash is {Short(actual.Hash)}, the baseline's is {Short(hash)}"]);
+        }
+
+        return new PreStateVerdict(differences.Count == 0 ? PreStateKind.AsExpected : PreStateKind.Different, differences);
+    }
+
+    /// <summary>The objects every new PostgreSQL database has (<c>public</c> and plpgsql), which "empty" allows.</summary>
+    private static bool IsDefaultObject(SchemaObject item) =>
+        (item.Kind == "schema" && item.Name == "public") || (item.Kind == "extension" && item.Name == "plpgsql");
+
+    private static bool IsDeployed(ExpectedPreState expected, IReadOnlyList<MigrationFile> packageMigrations, IReadOnlyList<HistoryEntry> applied)
+    {
+        if (packageMigrations.Count == 0)
+        {
+            return false;
+        }
+
+        // The last success of each script is what the database holds now (repeatables are re-applied when changed).
+        var latest = applied.GroupBy(h => h.Script).ToDictionary(g => g.Key, g => g.Last().Checksum, StringComparer.Ordinal);
+        return packageMigrations.All(m => latest.TryGetValue(m.ScriptName, out var checksum) && checksum == m.Checksum)
+               && expected.History.All(e => latest.ContainsKey(e.Script));
+    }
+
+    private static IEnumerable<string> HistoryDifferences(IReadOnlyList<AppliedMigration> expected, IReadOnlyList<HistoryEntry> history)
+    {
+        // A failed transactional migration left only its history row behind (0 statements applied): harmless.
+        foreach (var row in history.Where(h => h.Outcome != HistoryOutcome.Success && (h.Outcome == HistoryOutcome.Running || h.StatementsApplied > 0)))
+        {
+            yield return $"history: {row.Script} is recorded as {row.Outcome.ToString().ToLowerInvariant()} " +
+                         $"({row.StatementsApplied} of {row.StatementsTotal} statements applied): a person must finish or undo it first";
+        }
+
+        var applied = history.Where(h => h.Outcome == HistoryOutcome.Success)
+            .GroupBy(h => h.Script)
+            .ToDictionary(g => g.Key, g => g.Last().Checksum, StringComparer.Ordinal);
+        var wanted = expected.GroupBy(e => e.Script).ToDictionary(g => g.Key, g => g.Last().Checksum, StringComparer.Ordinal);
+        foreach (var (script, checksum) in wanted)
+        {
+            if (!applied.TryGetValue(script, out var actual))
+            {
+                yield return $"history: {script} is in the baseline's history but not applied here";
+            }
+            else if (actual != checksum)
+            {
+                yield return $"history: {script} was applied with checksum {Short(actual)}, the baseline has {Short(checksum)}";
+            }
+        }
+
+        foreach (var script in applied.Keys.Where(s => !wanted.ContainsKey(s)).Order(StringComparer.Ordinal))
+        {
+            yield return $"history: {script} is applied here but not in the baseline's history (applied after the baseline was exported?)";
+        }
+    }
+
+    private static string Short(string checksum) => checksum.Length > 12 ? checksum[..12] : checksum;
+}

@@ -1,0 +1,55 @@
+using MigrationTasks.Diagnostics;
+using MigrationTasks.Release;
+using MigrationTasks.Schema;
+
+namespace MigrationTasks.Production;
+
+/// <summary>
+/// What the runner needs from a verified release package: its scripts (paths inside the package folder) and the
+/// states it expects production to be in before and after.
+/// </summary>
+/// <param name="Migrations">The pending migrations the package carries (undo scripts are left out by the runner).</param>
+/// <param name="PreState">The manifest's expected pre-state: an empty database, or the baseline's history and schema hash.</param>
+/// <param name="BaselineSchema">The baseline's full schema, to show a pre-state mismatch object by object; null without one.</param>
+/// <param name="PostStateSchemaHash">The schema hash the package's full history produces; null when packaging could not compute it.</param>
+/// <param name="StagingRehearsalMs">How long the rehearsal on staging took at publish; null when there was none.</param>
+public sealed record ReleaseToDeploy(
+    string PackageId,
+    string Version,
+    string Engine,
+    IReadOnlyList<string> Migrations,
+    IReadOnlyList<string> Checks,
+    IReadOnlyList<string> Verify,
+    ExpectedPreState PreState,
+    SchemaSnapshot? BaselineSchema,
+    string? PostStateSchemaHash,
+    long? StagingRehearsalMs = null)
+{
+    /// <summary>A release for an empty database (no MigrationBaseline).</summary>
+    public static ExpectedPreState EmptyDatabase { get; } = new(true, null, [], null);
+
+    /// <summary>The release a passed verification describes; throws the verification's diagnostics when it did not pass.</summary>
+    public static ReleaseToDeploy From(ReleaseVerification verification)
+    {
+        if (!verification.Passed || verification.Manifest is not { } manifest)
+        {
+            throw new DiagnosticException([.. verification.Diagnostics.Where(d => d.IsError)]);
+        }
+
+        string[] Paths(ReleaseFileRole role) => [.. manifest.FilesWithRole(role).Select(verification.PathOf)];
+        var baseline = manifest.ExpectedPreState.BaselineFile is { } name
+            ? MigrationBaseline.Load(Path.Combine(verification.ReleaseDirectory, name)).Schema
+            : null;
+        return new ReleaseToDeploy(
+            manifest.PackageId,
+            manifest.Version,
+            manifest.Engine,
+            Paths(ReleaseFileRole.Migration),
+            Paths(ReleaseFileRole.Check),
+            Paths(ReleaseFileRole.Verify),
+            manifest.ExpectedPreState,
+            baseline,
+            manifest.ExpectedPostState?.SchemaHash,
+            manifest.RehearsalDuration is { } rehearsal ? (long)rehearsal.TotalMilliseconds : null);
+    }
+}
