@@ -19,6 +19,11 @@ try
 catch (DiagnosticException e)
 {
     reporter.Report(e.Diagnostics);
+    // A runner verb stopped by bad options or an unreachable database has touched nothing: say so with exit code 2.
+    if (args.Length > 0 && Verbs.RunnerVerbs.Contains(args[0]))
+    {
+        exitCode = RunnerExitCode.Refused;
+    }
 }
 catch (OperationCanceledException)
 {

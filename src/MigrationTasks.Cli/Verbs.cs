@@ -4,6 +4,7 @@ using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Migrations;
 using MigrationTasks.PostgreSql.Engine;
+using MigrationTasks.Production;
 using MigrationTasks.Release;
 using MigrationTasks.Staging;
 
@@ -16,13 +17,23 @@ namespace MigrationTasks.Cli;
 /// </summary>
 internal static class Verbs
 {
+    /// <summary>The verbs of the release runner: any problem before they start refuses with exit code 2.</summary>
+    public static readonly IReadOnlySet<string> RunnerVerbs = new HashSet<string>(StringComparer.Ordinal) { "verify", "plan", "deploy", "restore", "baseline" };
+
     /// <summary>Runs the verb; returns its exit code when the verb decides it, else null (0 or 1 by the errors reported).</summary>
     public static async Task<RunnerExitCode?> RunAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
     {
-        if (arguments.Verb == "verify")
+        switch (arguments.Verb)
         {
-            // Before the engine is chosen: verifying a package needs no engine and touches no database.
-            return Verify(arguments, reporter);
+            case "verify":
+                // Before the engine is chosen: verifying a package needs no engine and touches no database.
+                return Verify(arguments, reporter);
+            case "deploy":
+                return await DeployAsync(arguments, reporter, cancellationToken);
+            case "plan":
+                return await PlanAsync(arguments, reporter, cancellationToken);
+            case "restore":
+                return await RestoreAsync(arguments, reporter, cancellationToken);
         }
 
         var engine = Engine(arguments.Optional("engine") ?? "PostgreSql");
@@ -86,6 +97,68 @@ internal static class Verbs
                       (result.Signer is null ? "signer not checked (--allow-unsigned)." : $"signed by {result.Signer}."));
         return RunnerExitCode.Succeeded;
     }
+
+    /// <summary>
+    /// <c>migrate deploy</c>: the production path of the seed for the package beside this migrate.dll. The exit code
+    /// says what state the database is in (design §3); report.md says which path was taken.
+    /// </summary>
+    private static async Task<RunnerExitCode> DeployAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var verification = VerifyRelease(arguments);
+        var options = new DeployOptions(
+            arguments.Required("connection-variable"),
+            Path.GetFullPath(arguments.Optional("backup-dir") ?? "migration-backups"),
+            Path.GetFullPath(arguments.Optional("report-dir") ?? "migration-report"),
+            LockWait(arguments),
+            arguments.Optional("window") is { } window ? MaintenanceWindow.Parse(window) : null,
+            TimeSpan.FromSeconds(arguments.Optional("monitor-seconds") is { } seconds ? double.Parse(seconds, CultureInfo.InvariantCulture) : 0));
+        var report = await new ProductionRunner(Engine(verification.Manifest?.Engine ?? "PostgreSql"), reporter)
+            .DeployAsync(
+                () =>
+                {
+                    reporter.Report(verification.Diagnostics.Where(d => !d.IsError));
+                    return ReleaseToDeploy.From(verification);
+                },
+                options,
+                cancellationToken);
+        return report.Exit;
+    }
+
+    /// <summary><c>migrate plan</c>: read-only; the pre-state check, the exact SQL a deploy would run, the checks.</summary>
+    private static async Task<RunnerExitCode> PlanAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var verification = VerifyRelease(arguments);
+        reporter.Report(verification.Diagnostics);
+        if (!verification.Passed)
+        {
+            return RunnerExitCode.Refused;
+        }
+
+        return await new ProductionRunner(Engine(verification.Manifest!.Engine), reporter)
+            .PlanAsync(ReleaseToDeploy.From(verification), arguments.Required("connection-variable"), Console.Out, cancellationToken);
+    }
+
+    /// <summary><c>migrate restore --backup ID</c>: restore a backup a deploy took, with the same proof.</summary>
+    private static async Task<RunnerExitCode> RestoreAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var report = await new ProductionRunner(Engine(arguments.Optional("engine") ?? "PostgreSql"), reporter).RestoreAsync(
+            arguments.Required("connection-variable"),
+            Path.GetFullPath(arguments.Optional("backup-dir") ?? "migration-backups"),
+            arguments.Required("backup"),
+            Path.GetFullPath(arguments.Optional("report-dir") ?? "migration-report"),
+            LockWait(arguments),
+            cancellationToken);
+        return report.Exit;
+    }
+
+    private static ReleaseVerification VerifyRelease(Arguments arguments) => ReleaseVerifier.Verify(
+        arguments.Optional("release-dir") ?? Path.Combine(AppContext.BaseDirectory, ReleaseLayout.FolderName),
+        arguments.Optional("trust"),
+        arguments.Flag("allow-unsigned"));
+
+    private static TimeSpan LockWait(Arguments arguments) => arguments.Optional("lock-timeout") is { } seconds
+        ? TimeSpan.FromSeconds(double.Parse(seconds, CultureInfo.InvariantCulture))
+        : MigrationRunner.DefaultLockWait;
 
     private static ReleaseOptions PackageOptions(Arguments arguments) => new(
         arguments.All("migration"),

@@ -64,12 +64,17 @@ internal sealed class DatabaseProject
         return new DatabaseProject(directory, name);
     }
 
-    /// <summary>A copy of a sample's sources (Migrations/, Tests/, …) in a new project.</summary>
+    /// <summary>A copy of a sample's sources (Migrations/, Tests/, its baseline, …) and Migration* settings in a new project.</summary>
     public static async Task<DatabaseProject> FromSampleAsync(string sample)
     {
-        var project = await CreateAsync(sample);
         var source = RepositoryPaths.SampleProject(sample);
-        foreach (var file in System.IO.Directory.EnumerateFiles(source, "*.sql", SearchOption.AllDirectories))
+        var settings = System.Xml.Linq.XDocument.Load(Path.Combine(source, sample + ".csproj")).Descendants()
+            .Where(e => e.Parent?.Name.LocalName == "PropertyGroup" && e.Name.LocalName.StartsWith("Migration", StringComparison.Ordinal) && e.Name.LocalName != "MigrationEngine")
+            .Select(e => e.ToString());
+        var project = await CreateAsync(sample, string.Join(Environment.NewLine, settings));
+        var sources = System.IO.Directory.EnumerateFiles(source, "*.sql", SearchOption.AllDirectories)
+            .Concat(System.IO.Directory.EnumerateFiles(source, "*.json", SearchOption.AllDirectories));
+        foreach (var file in sources)
         {
             if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 || file.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))

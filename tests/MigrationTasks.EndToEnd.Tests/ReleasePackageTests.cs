@@ -29,14 +29,14 @@ public sealed class ReleasePackageTests
         File.WriteAllText(trust, certificate.ExportCertificatePem());
 
         var (refused, refusedOutput) = await project.PublishAsync(
-            new Dictionary<string, string?> { ["MIGRATIONTASKS_SIGNING_PASSWORD"] = "not-the-password" }, $"-p:MigrationSigningCertificate={pfx}");
+            new Dictionary<string, string?> { ["MIGRATIONTASKS_SIGNING_PASSWORD"] = "not-the-password" }, $"-p:MigrationSigningCertificate={pfx}", "-p:MigrationBaseline=");
         Assert.That(refused, Is.Not.EqualTo(0), refusedOutput);
         Assert.That(refusedOutput, Does.Contain($"{pfx} : error MIG5005: the signing certificate (MigrationSigningCertificate) cannot be used"));
         Assert.That(refusedOutput, Does.Not.Contain("not-the-password"));
 
         var binlog = Path.Combine(project.Directory, "publish.binlog");
         var (exitCode, output) = await project.PublishAsync(
-            new Dictionary<string, string?> { ["MIGRATIONTASKS_SIGNING_PASSWORD"] = Password }, $"-p:MigrationSigningCertificate={pfx}", "-v:diag", $"-bl:{binlog}");
+            new Dictionary<string, string?> { ["MIGRATIONTASKS_SIGNING_PASSWORD"] = Password }, $"-p:MigrationSigningCertificate={pfx}", "-p:MigrationBaseline=", "-v:diag", $"-bl:{binlog}");
 
         Assert.That(exitCode, Is.EqualTo(0), output);
         Assert.That(output, Does.Contain("No MigrationBaseline: the release expects an empty database"));
@@ -52,6 +52,8 @@ public sealed class ReleasePackageTests
             Assert.That(manifest.RootElement.GetProperty("expectedPostState").GetProperty("schemaHash").GetString(), Has.Length.EqualTo(64));
             Assert.That(manifest.RootElement.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("path").GetString()), Is.EqualTo(new[]
             {
+                "checks/customer_emails_are_lower_case.sql",
+                "checks/order_lines_are_priced.sql",
                 "migrations/R__customer_stats.sql",
                 "migrations/V1__create_catalog.sql",
                 "migrations/V2__create_orders.sql",
@@ -60,7 +62,9 @@ public sealed class ReleasePackageTests
                 "migrations/V5_1__order_summary_view.sql",
                 "migrations/V5__index_orders_by_customer.sql",
                 "plan.md",
+                "verify/customer_index_is_valid.sql",
                 "verify/every_order_has_a_customer.sql",
+                "verify/order_summary_covers_every_order.sql",
             }));
         }
 
@@ -69,7 +73,7 @@ public sealed class ReleasePackageTests
         var runner = Path.Combine(archive, "migrate.dll");
         var (verified, verifiedOutput) = await ProcessRunner.RunAsync("dotnet", [runner, "verify", "--trust", trust], keys);
         Assert.That(verified, Is.EqualTo(0), verifiedOutput);
-        Assert.That(verifiedOutput, Does.Contain("Release package verified: PgShop 1.0.0, 9 file(s) match manifest.json; signed by CN=PgShop Releases"));
+        Assert.That(verifiedOutput, Does.Contain("Release package verified: PgShop 1.0.0, 13 file(s) match manifest.json; signed by CN=PgShop Releases"));
 
         var script = Path.Combine(archive, "release", "migrations", "V2__create_orders.sql");
         var bytes = File.ReadAllBytes(script);
@@ -88,7 +92,7 @@ public sealed class ReleasePackageTests
         var production = await PostgresServer.CreateDatabaseAsync();
         var (built, builtOutput) = await project.BuildAsync(new Dictionary<string, string?> { ["MIGRATIONTASKS_DEV_CONNECTION"] = production });
         Assert.That(built, Is.EqualTo(0), "production gets the sample's migrations: " + builtOutput);
-        var (first, firstOutput) = await project.PublishAsync();
+        var (first, firstOutput) = await project.PublishAsync(null, "-p:MigrationBaseline=");
         Assert.That(first, Is.EqualTo(0), firstOutput);
         Assert.That(firstOutput, Does.Contain("The release is not signed"));
 
@@ -130,14 +134,14 @@ public sealed class ReleasePackageTests
         Assert.That(history[0][0], Is.EqualTo("0"), "neither publish nor baseline changes production");
     }
 
-    private static X509Certificate2 CreateSigningCertificate()
+    internal static X509Certificate2 CreateSigningCertificate()
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest("CN=PgShop Releases", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
     }
 
-    private static string CopyFolder(string source, string target)
+    internal static string CopyFolder(string source, string target)
     {
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {

@@ -272,7 +272,7 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         }
         else
         {
-            run.Path.Skip(FlowChart.Monitor, "no --monitor-seconds given: watch your dashboards; `migrate plan` re-runs nothing, Verify/ can be run by hand");
+            run.Path.Skip(FlowChart.Monitor, "no --monitor-seconds given: watch your dashboards (with --monitor-seconds N the runner runs Verify/ again after N seconds)");
         }
 
         run.Path.Mark(FlowChart.Close, StepState.Passed, "deployed and verified");
@@ -356,6 +356,102 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         return RunnerExitCode.Failed;
     }
 
+    /// <summary>
+    /// <c>migrate plan</c>: read-only. Where production stands against the package, what would run (the exact SQL)
+    /// and whether the pre-deployment checks pass. Succeeded when a deploy would go ahead (or is already done).
+    /// </summary>
+    public async Task<RunnerExitCode> PlanAsync(ReleaseToDeploy release, string connectionVariable, TextWriter sql, CancellationToken cancellationToken)
+    {
+        var migrations = MigrationSource.Prepare(engine, release.Migrations).Where(m => m.File.Kind != MigrationKind.Undo).ToList();
+        await using var database = await ConnectAsync(connectionVariable, cancellationToken);
+        var history = await database.ReadHistoryAsync(cancellationToken);
+        var verdict = PreStateCheck.Judge(release, [.. migrations.Select(m => m.File)], history, await database.ReadSchemaAsync(cancellationToken));
+        switch (verdict.Kind)
+        {
+            case PreStateKind.AlreadyDeployed:
+                reporter.Info($"{database.DisplayName}: {release.PackageId} {release.Version} is already deployed; a deploy would do nothing.");
+                return RunnerExitCode.Succeeded;
+            case PreStateKind.Different:
+                reporter.Report(Diagnostic.Error(
+                    DiagnosticCodes.PreStateMismatch,
+                    $"{database.DisplayName} is not in the state {release.PackageId} {release.Version} was built for; a deploy would be refused: {string.Join("; ", verdict.Differences)}."));
+                return RunnerExitCode.Refused;
+        }
+
+        reporter.Info($"{database.DisplayName}: in the state the package expects. A deploy would back it up, then apply {migrations.Count} migration(s):");
+        foreach (var (file, script) in migrations)
+        {
+            sql.WriteLine();
+            sql.WriteLine($"-- {file.ScriptName}: {script.Statements.Count} statement(s), " +
+                          (script.InTransaction ? "in one transaction" : $"outside a transaction, statement by statement ({script.OutsideTransactionReason})"));
+            sql.WriteLine(script.Text.TrimEnd());
+        }
+
+        sql.WriteLine();
+        var checks = await new DatabaseTestRunner(engine, reporter, QueryKind.ProductionCheck).RunAsync(database, release.Checks, cancellationToken);
+        return checks.All(c => c.Passed) ? RunnerExitCode.Succeeded : RunnerExitCode.Refused;
+    }
+
+    /// <summary>
+    /// <c>migrate restore</c>: puts back a backup a deploy took, under the deploy lock, and proves the schema and every
+    /// table's rows equal what the backup recorded. Refused when the backup is unusable; Failed when the restore
+    /// rolled back (the database is as it was); NeedsAttention when it completed but could not be proven.
+    /// </summary>
+    public async Task<DeployReport> RestoreAsync(string connectionVariable, string backupDirectory, string backupId, string reportDirectory, TimeSpan lockWait, CancellationToken cancellationToken)
+    {
+        var run = new Run("restore", reporter) { Touched = false };
+        try
+        {
+            run.Exit = await RestoreStepsAsync(run, connectionVariable, backupDirectory, backupId, lockWait, cancellationToken);
+        }
+        catch (DiagnosticException refused) when (!run.Touched)
+        {
+            run.Exit = run.Refuse(refused.Diagnostics);
+        }
+        finally
+        {
+            if (run.Database is not null)
+            {
+                await run.Database.DisposeAsync();
+            }
+        }
+
+        return run.Finish(reportDirectory);
+    }
+
+    private async Task<RunnerExitCode> RestoreStepsAsync(Run run, string connectionVariable, string backupDirectory, string backupId, TimeSpan lockWait, CancellationToken cancellationToken)
+    {
+        var backup = DatabaseBackup.Load(backupDirectory, backupId);
+        run.Subject = $"backup {backup.Id}";
+        run.Backup = new BackupSummary(backup.Id, backup.DumpPath, backup.Bytes, backup.Proof, (long)backup.Duration.TotalMilliseconds);
+        run.Database = await ConnectAsync(connectionVariable, cancellationToken);
+        await using var deployLock = await run.Database.AcquireDeployLockAsync(lockWait, cancellationToken);
+        var restoring = run.Path.Begin(FlowChart.Restore);
+        run.Touched = true;
+        try
+        {
+            await run.Database.RestoreAsync(backup, cancellationToken);
+        }
+        catch (DiagnosticException failed)
+        {
+            run.Path.Fail(restoring, string.Join(" ", failed.Diagnostics.Select(d => d.Message)));
+            foreach (var diagnostic in failed.Diagnostics)
+            {
+                run.Report(diagnostic);
+            }
+
+            // A restore that rolled back left the database as it was; one that completed unproven needs a person.
+            var rolledBack = failed.Diagnostics.All(d => d.Code == DiagnosticCodes.RestoreFailed);
+            run.Outcome = rolledBack ? "restore failed and rolled back: the database is as it was before" : "restore completed but could not be proven: needs a person";
+            return rolledBack ? RunnerExitCode.Failed : RunnerExitCode.NeedsAttention;
+        }
+
+        run.Path.Pass(restoring, $"restored {backup.Id} (taken {backup.TakenAt:u}); schema and data proven equal to the backup");
+        run.Outcome = $"restored {backup.Id} and proven";
+        reporter.Info($"{run.Database.DisplayName}: backup {backup.Id} restored; schema and every table's rows proven equal to the backup.");
+        return RunnerExitCode.Succeeded;
+    }
+
     private static void MarkStaging(Run run, ReleaseToDeploy release)
     {
         if (release.StagingRehearsalMs is { } ms)
@@ -405,6 +501,9 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
 
         public string Outcome { get; set; } = "did not finish";
 
+        /// <summary>What the report's title names when no verified release does (a restore names its backup).</summary>
+        public string Subject { get; set; } = "(unverified package)";
+
         public void Report(Diagnostic diagnostic)
         {
             Diagnostics.Add(diagnostic);
@@ -429,7 +528,7 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         {
             var report = new DeployReport(
                 verb,
-                Release?.PackageId ?? "(unverified package)",
+                Release?.PackageId ?? Subject,
                 Release?.Version ?? "",
                 Database?.DisplayName ?? "(not connected)",
                 _started,
