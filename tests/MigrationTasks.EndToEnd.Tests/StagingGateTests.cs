@@ -28,17 +28,21 @@ public sealed class StagingGateTests
         Assert.That(File.ReadAllText(report), Does.Contain("**no findings**"));
 
         await PostgresServer.QueryAsync(staging, "UPDATE product SET price = 0 WHERE sku = 'BK-001'; ALTER TABLE customer ADD COLUMN hack text; SELECT 1");
+        // Dev's seed data is lower case; staging now holds a customer the new constraint rejects.
+        await PostgresServer.QueryAsync(staging, "INSERT INTO customer (email, name) VALUES ('Mixed@Example.com', 'Mixed Case'); SELECT 1");
+        var constraint = project.Write("Migrations/V7__emails_lower_case.sql", "-- Logins compare emails in lower case.\nALTER TABLE customer ADD CONSTRAINT customer_email_lower CHECK (email = lower(email));");
         var (warned, warnedOutput) = await project.PublishAsync(withStaging);
 
         Assert.That(warned, Is.EqualTo(0), "findings are warnings by default: " + warnedOutput);
         Assert.That(warnedOutput, Does.Contain("warning MIG4001: drift on").And.Contain("public.customer.hack"));
         Assert.That(warnedOutput, Does.Contain($"{check}(1,1): warning MIG4002: check failed"));
+        Assert.That(warnedOutput, Does.Contain($"{constraint}(2,1): warning MIG4005: V7__emails_lower_case.sql would fail").And.Contain("23514"));
 
         var (failed, failedOutput) = await project.PublishAsync(withStaging, "-p:MigrationTreatFindingsAsErrors=true");
 
         Assert.That(failed, Is.Not.EqualTo(0));
-        Assert.That(failedOutput, Does.Contain("error MIG4001").And.Contain("error MIG4002"));
-        var history = await PostgresServer.QueryAsync(staging, "SELECT count(*) FROM migrationtasks.history WHERE version = '6'");
+        Assert.That(failedOutput, Does.Contain("error MIG4001").And.Contain("error MIG4002").And.Contain("error MIG4005"));
+        var history = await PostgresServer.QueryAsync(staging, "SELECT count(*) FROM migrationtasks.history WHERE version IN ('6', '7')");
         Assert.That(history[0][0], Is.EqualTo("0"), "publish never deploys to staging");
     }
 }
