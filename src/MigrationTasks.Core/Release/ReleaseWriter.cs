@@ -94,7 +94,7 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
         File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.ManifestName), manifest.ToJson(), Utf8);
 
         reporter.Info($"Release package: {releaseDirectory}: {plan.Pending.Count} migration(s) to apply" +
-                      $"{(plan.Pending.Count == 0 ? "" : $" ({string.Join(", ", plan.Pending.Select(p => p.File.ScriptName))})")}, " +
+                      $"{(plan.Pending.Count == 0 ? "" : $" ({Names(plan.Pending.Select(p => p.File.ScriptName).ToList())})")}, " +
                       $"{checks.Count} check(s), {verifies.Count} verification(s); {manifest.Files.Count} file(s) in {ReleaseLayout.ManifestName}.");
         if (certificate is not null)
         {
@@ -244,4 +244,8 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
 
         return common;
     }
+
+    /// <summary>The first few names and how many more: a release of hundreds of scripts must not flood the build log.</summary>
+    private static string Names(IReadOnlyList<string> names, int shown = 10) =>
+        names.Count <= shown ? string.Join(", ", names) : $"{string.Join(", ", names.Take(shown))} and {names.Count - shown} more";
 }
