@@ -18,6 +18,7 @@ cd "$root"
 what="${1:-all}"
 runs="${BENCH_RUNS:-5}"
 statements="${BENCH_STATEMENTS:-10000}"
+fsync="${BENCH_FSYNC:-off}"
 case "$what" in all|apply|build) ;; *) echo "usage: bash bench/run.sh [all|apply|build]" >&2; exit 2 ;; esac
 
 work="$(mktemp -d /tmp/migrationtasks-bench.XXXXXX)"
@@ -50,9 +51,36 @@ as_server() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Runs a command with stdout/stderr appended to the log and prints its wall time in milliseconds.
-elapsed_ms() {
-  local start end
+ticks="$(getconf CLK_TCK)"
+
+# CPU time in ms that this shell's waited-for children used (cutime + cstime of /proc/<pid>/stat), into cpu_now.
+# No command substitution here: a subshell would read its own counters.
+children_cpu() {
+  local -a stat
+  read -r -a stat <"/proc/$BASHPID/stat"
+  cpu_now=$(((stat[15] + stat[16]) * 1000 / ticks))
+}
+
+# CPU time in ms of the benchmark's PostgreSQL server: the postmaster and every backend it has reaped, into server_now.
+# Zero while no cluster runs (the build benchmark).
+server_cpu() {
+  local -a stat
+  server_now=0
+  if [ -n "$cluster_data" ] && [ -f "$cluster_data/postmaster.pid" ]; then
+    read -r -a stat <"/proc/$(head -n 1 "$cluster_data/postmaster.pid")/stat"
+    server_now=$(((stat[13] + stat[14] + stat[15] + stat[16]) * 1000 / ticks))
+  fi
+}
+
+# Runs a command (output to the log) and prints "wall-ms client-cpu-ms server-cpu-ms". CPU time is the second
+# opinion on a shared machine: other processes stretch wall time much more than they change the work done.
+measure() {
+  local start end client_before server_before
+  sleep 0.2 # let the backend of the previous command end, so that its CPU time is not counted here
+  children_cpu
+  client_before=$cpu_now
+  server_cpu
+  server_before=$server_now
   start=$EPOCHREALTIME
   if ! "$@" >>"$log" 2>&1; then
     say "FAILED: $* (log: $log)"
@@ -60,7 +88,11 @@ elapsed_ms() {
     exit 1
   fi
   end=$EPOCHREALTIME
-  awk -v s="$start" -v e="$end" 'BEGIN { printf "%.0f\n", (e - s) * 1000 }'
+  children_cpu
+  sleep 0.2 # the backends end just after their client; the postmaster then adds their CPU time to its own
+  server_cpu
+  awk -v s="$start" -v e="$end" -v c=$((cpu_now - client_before)) -v d=$((server_now - server_before)) \
+    'BEGIN { printf "%.0f %d %d\n", (e - s) * 1000, c, d }'
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -68,25 +100,26 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 verdict() { awk -v r="$1" -v max="$2" 'BEGIN { print (r <= max) ? "meets" : "MISSES" }'; }
 
 # Runs "side" functions interleaved: run i starts at side i (mod count), so no side is always first or last.
-# Each side function prints one time in ms; times land in the array named times_<side>.
+# Each side function prints what measure prints; the numbers land in the arrays wall_<side>, cpu_<side> (client +
+# server) and client_<side>.
 run_interleaved() {
-  local sides=("$@") count=${#@} run i side ms
+  local sides=("$@") count=${#@} run i side wall client server
   for ((run = 0; run <= runs; run++)); do
     for ((i = 0; i < count; i++)); do
       side="${sides[$(((run + i) % count))]}"
-      ms="$("side_$side" "$run")"
+      read -r wall client server <<<"$("side_$side" "$run")"
       if [ "$run" -eq 0 ]; then
-        say "  warm-up  $side: $ms ms"
+        say "  warm-up  $side: $wall ms (CPU: client $client ms, server $server ms)"
       else
-        say "  run $run/$runs $side: $ms ms"
-        eval "times_$side+=(\"$ms\")"
+        say "  run $run/$runs $side: $wall ms (CPU: client $client ms, server $server ms)"
+        eval "wall_$side+=($wall); cpu_$side+=($((client + server))); client_$side+=($client)"
       fi
     done
   done
 }
 
-median_of() { local -n values="times_$1"; median "${values[@]}"; }
-all_of() { local -n values="times_$1"; echo "${values[*]}"; }
+median_of() { local -n values="$1_$2"; median "${values[@]}"; }
+all_of() { local -n values="wall_$1"; echo "${values[*]}"; }
 
 cluster_data=""
 cleanup() {
@@ -116,8 +149,10 @@ start_cluster() {
   if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$work/pg"; fi
   chmod 700 "$cluster_data"
   (cd "$cluster_data" && as_server "$pg_bin/initdb" -D "$cluster_data" -U postgres -A trust -E UTF8 --locale=C --no-sync) >>"$log" 2>&1
-  # The product's throwaway clusters use the same settings (EphemeralPostgresCluster).
-  printf "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\n" | as_server tee -a "$cluster_data/postgresql.conf" >/dev/null
+  # The product's throwaway clusters use the same settings (EphemeralPostgresCluster), with fsync off unless
+  # BENCH_FSYNC=on asks for a durable server. Autovacuum is off so that it cannot add work to one side's CPU time.
+  printf "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = %s\nautovacuum = off\n" "$fsync" \
+    | as_server tee -a "$cluster_data/postgresql.conf" >/dev/null
   local attempt
   for attempt in 1 2 3; do
     pg_port=$((20000 + RANDOM % 40000))
@@ -149,13 +184,13 @@ connection_for() { export BENCH_CONNECTION="Host=127.0.0.1;Port=$pg_port;Usernam
 side_psql() {
   local db; db="$(database_for psql "$1")"
   fresh_database "$db"
-  elapsed_ms "$psql_program" -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$migration"
+  measure "$psql_program" -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$migration"
 }
 
 side_psql_1tx() {
   local db; db="$(database_for psql_1tx "$1")"
   fresh_database "$db"
-  elapsed_ms "$psql_program" -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$db" -f "$migration"
+  measure "$psql_program" -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$db" -f "$migration"
 }
 
 # The product's apply path alone (MigrationSource.Prepare + MigrationRunner.DeployAsync, as deploy-dev applies to
@@ -164,7 +199,7 @@ side_product_apply() {
   local db; db="$(database_for apply "$1")"
   fresh_database "$db"
   connection_for "$db"
-  elapsed_ms dotnet "$work/benchapp/MigrationTasks.Benchmarks.dll" apply "$migration" BENCH_CONNECTION
+  measure dotnet "$work/benchapp/MigrationTasks.Benchmarks.dll" apply "$migration" BENCH_CONNECTION
 }
 
 # The whole deploy-dev verb with a connection variable: it first applies every migration to a shadow database
@@ -173,7 +208,7 @@ side_deploy_dev() {
   local db; db="$(database_for deploydev "$1")"
   fresh_database "$db"
   connection_for "$db"
-  elapsed_ms dotnet "$work/cli/migrate.dll" deploy-dev --migration "$migration" --connection-variable BENCH_CONNECTION --state-dir "$work/state"
+  measure dotnet "$work/cli/migrate.dll" deploy-dev --migration "$migration" --connection-variable BENCH_CONNECTION --state-dir "$work/state"
 }
 
 bench_apply() {
@@ -181,6 +216,12 @@ bench_apply() {
   say "Publishing the migrate CLI (as the package does) and the bench helper (Release)"
   dotnet publish src/MigrationTasks.Cli -c Release -o "$work/cli" -p:UseAppHost=false -nologo -v:q >>"$log" 2>&1
   dotnet publish bench/MigrationTasks.Benchmarks -c Release -o "$work/benchapp" -p:UseAppHost=false -nologo -v:q >>"$log" 2>&1
+  # The helper must start as the CLI starts: the same runtime settings (roll-forward, globalization, PGO, ...).
+  if ! cmp -s "$work/cli/migrate.runtimeconfig.json" "$work/benchapp/MigrationTasks.Benchmarks.runtimeconfig.json"; then
+    say "bench/MigrationTasks.Benchmarks has other runtime settings than the migrate CLI: align its project file with the CLI's."
+    diff "$work/cli/migrate.runtimeconfig.json" "$work/benchapp/MigrationTasks.Benchmarks.runtimeconfig.json" >&2 || true
+    exit 1
+  fi
   mkdir -p "$work/migrations"
   migration="$work/migrations/V1__bench_${statements}_statements.sql"
   dotnet "$work/benchapp/MigrationTasks.Benchmarks.dll" generate "$migration" "$statements"
@@ -200,26 +241,35 @@ bench_apply() {
     fi
   done
   say "Every side built the same $expected relations in schema bench."
-  say "Product's own breakdown (last runs): $(grep -E '^prepare [0-9]+ ms' "$log" | tail -n 3 | paste -sd '|' -)"
 
-  local psql_ms psql_1tx_ms apply_ms deploy_ms
-  psql_ms="$(median_of psql)"
-  psql_1tx_ms="$(median_of psql_1tx)"
-  apply_ms="$(median_of product_apply)"
-  deploy_ms="$(median_of deploy_dev)"
+  local psql_wall psql_1tx_wall apply_wall psql_cpu psql_1tx_cpu
+  psql_wall="$(median_of wall psql)"
+  psql_1tx_wall="$(median_of wall psql_1tx)"
+  apply_wall="$(median_of wall product_apply)"
+  psql_cpu="$(median_of cpu psql)"
+  psql_1tx_cpu="$(median_of cpu psql_1tx)"
+  apply_row() {
+    local wall cpu
+    wall="$(median_of wall "$2")"
+    cpu="$(median_of cpu "$2")"
+    echo "| $1 | $wall | $(ratio "$wall" "$psql_wall") | $(ratio "$wall" "$psql_1tx_wall") | $cpu ($(median_of client "$2")) | $(ratio "$cpu" "$psql_cpu") | $(ratio "$cpu" "$psql_1tx_cpu") | $(all_of "$2") |"
+  }
   {
-    echo "### a. Apply one $statements-statement migration (median of $runs, ms)"
+    echo "### a. Apply one $statements-statement migration, fresh database each time (median of $runs; fsync $fsync)"
     echo
-    echo "| side | median ms | all runs | ratio to psql | ratio to psql --single-transaction |"
-    echo "|---|---:|---|---:|---:|"
-    echo "| \`psql -v ON_ERROR_STOP=1 -f\` | $psql_ms | $(all_of psql) | 1.00 | |"
-    echo "| \`psql -v ON_ERROR_STOP=1 --single-transaction -f\` | $psql_1tx_ms | $(all_of psql_1tx) | $(ratio "$psql_1tx_ms" "$psql_ms") | 1.00 |"
-    echo "| product: apply (one process: start-up, split, lock, history, one transaction) | $apply_ms | $(all_of product_apply) | $(ratio "$apply_ms" "$psql_ms") | $(ratio "$apply_ms" "$psql_1tx_ms") |"
-    echo "| product: whole \`migrate deploy-dev\` (shadow database + dev database) | $deploy_ms | $(all_of deploy_dev) | $(ratio "$deploy_ms" "$psql_ms") | $(ratio "$deploy_ms" "$psql_1tx_ms") |"
+    echo "| side | wall ms | × psql | × psql -1 | CPU ms, client + server (client) | CPU × psql | CPU × psql -1 | wall ms of each run |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---|"
+    apply_row "\`psql -v ON_ERROR_STOP=1 -f\`" psql
+    apply_row "\`psql -v ON_ERROR_STOP=1 --single-transaction -f\` (psql -1)" psql_1tx
+    apply_row "product, apply: one process (start-up, split, lock, history, one transaction)" product_apply
+    apply_row "product, whole \`migrate deploy-dev\`: shadow database, then the dev database" deploy_dev
     echo
-    echo "Requirement apply ≤ 1.10× psql: $(verdict "$(ratio "$apply_ms" "$psql_ms")" 1.10) against \`psql -f\`" \
-         "($(ratio "$apply_ms" "$psql_ms")×), $(verdict "$(ratio "$apply_ms" "$psql_1tx_ms")" 1.10) against \`psql --single-transaction -f\`" \
-         "($(ratio "$apply_ms" "$psql_1tx_ms")×)."
+    echo "Requirement apply ≤ 1.10× psql (wall): $(verdict "$(ratio "$apply_wall" "$psql_wall")" 1.10) against \`psql -f\`" \
+         "($(ratio "$apply_wall" "$psql_wall")×), $(verdict "$(ratio "$apply_wall" "$psql_1tx_wall")" 1.10) against \`psql -1 -f\`" \
+         "($(ratio "$apply_wall" "$psql_1tx_wall")×)."
+    echo
+    echo "The product's own split of its apply runs (prepare = read + split + checks; connect = first connection;"
+    echo "deploy = lock, history, one transaction): $(grep -E '^prepare [0-9]+ ms' "$log" | tail -n "$runs" | paste -sd ';' - | sed 's/;/; /g')."
     echo
   } >>"$summary"
 }
@@ -228,8 +278,8 @@ bench_apply() {
 # Benchmark b: a no-op `dotnet build` of samples/PgShop, with the package and without it
 # ---------------------------------------------------------------------------------------------------------------
 
-side_with_package() { elapsed_ms dotnet build "$work/build/with/PgShop" -nologo -tl:off -v:q -p:MigrationTasksVersion="$version"; }
-side_without_package() { elapsed_ms dotnet build "$work/build/without/PgShop" -nologo -tl:off -v:q -p:MigrationTasksVersion="$version"; }
+side_with_package() { measure dotnet build "$work/build/with/PgShop" -nologo -tl:off -v:q -p:MigrationTasksVersion="$version"; }
+side_without_package() { measure dotnet build "$work/build/without/PgShop" -nologo -tl:off -v:q -p:MigrationTasksVersion="$version"; }
 
 # The migration steps' stamps (obj/<configuration>/<tfm>/migrationtasks/*.stamp), with their times to the nanosecond.
 stamps() {
@@ -266,8 +316,8 @@ bench_build() {
   export MSBUILDNODEHANDSHAKESALT="migrationtasks-bench-$$"
   dotnet build-server shutdown --msbuild >>"$log" 2>&1
   local first_with first_without
-  first_with="$(side_with_package)"
-  first_without="$(side_without_package)"
+  first_with="$(side_with_package | cut -d' ' -f1)"
+  first_without="$(side_without_package | cut -d' ' -f1)"
   say "  first builds: with the package $first_with ms (check, throwaway dev database, deploy, tests), without $first_without ms"
 
   # Proof that a no-op build does no migration work: every migration target is skipped and no stamp moves.
@@ -287,21 +337,24 @@ bench_build() {
   say "Every no-op build skipped _MigrationCheck, _MigrationDeployDev and _MigrationTest (stamps unchanged)."
   dotnet build-server shutdown --msbuild >>"$log" 2>&1
 
-  local with_ms without_ms
-  with_ms="$(median_of with_package)"
-  without_ms="$(median_of without_package)"
+  local with_wall without_wall with_cpu without_cpu
+  with_wall="$(median_of wall with_package)"
+  without_wall="$(median_of wall without_package)"
+  with_cpu="$(median_of cpu with_package)"
+  without_cpu="$(median_of cpu without_package)"
   {
-    echo "### b. No-op \`dotnet build\` of samples/PgShop, warm build servers (median of $runs, ms)"
+    echo "### b. No-op \`dotnet build\` of samples/PgShop, warm build servers (median of $runs)"
     echo
-    echo "| side | median ms | all runs | ratio |"
-    echo "|---|---:|---|---:|"
-    echo "| without the package (same NoTargets project, PackageReference removed) | $without_ms | $(all_of without_package) | 1.00 |"
-    echo "| with the package (samples/PgShop as shipped) | $with_ms | $(all_of with_package) | $(ratio "$with_ms" "$without_ms") |"
+    echo "| side | wall ms | ratio | CPU ms of the dotnet build process | CPU ratio | wall ms of each run |"
+    echo "|---|---:|---:|---:|---:|---|"
+    echo "| without the package (same NoTargets project, PackageReference removed) | $without_wall | 1.00 | $without_cpu | 1.00 | $(all_of without_package) |"
+    echo "| with the package (samples/PgShop as shipped) | $with_wall | $(ratio "$with_wall" "$without_wall") | $with_cpu | $(ratio "$with_cpu" "$without_cpu") | $(all_of with_package) |"
     echo
     echo "First (full) builds, for scale: with the package $first_with ms (check, throwaway dev database, deploy, tests)," \
          "without $first_without ms."
     echo
-    echo "Requirement no-op build ≤ 1.3× without the package: $(verdict "$(ratio "$with_ms" "$without_ms")" 1.3) ($(ratio "$with_ms" "$without_ms")×)."
+    echo "Requirement no-op build ≤ 1.3× without the package (wall): $(verdict "$(ratio "$with_wall" "$without_wall")" 1.3)" \
+         "($(ratio "$with_wall" "$without_wall")×)."
     echo
   } >>"$summary"
 }
