@@ -88,7 +88,14 @@ public sealed class DevLoopTests
             "5.1 V5_1__order_summary_view.sql success 1/1",
             "R R__customer_stats.sql success 1/1",
         }));
-        Assert.That(output, Does.Contain("shadow database"), "every migration is first applied to an empty shadow database");
+        Assert.That(output, Does.Contain("is empty, so deploying to it validates every migration from scratch"), "an empty dev database needs no shadow");
+
+        project.Write("Migrations/V6__product_stock.sql", "ALTER TABLE product ADD COLUMN stock integer NOT NULL DEFAULT 0;");
+        var (again, againOutput) = await project.BuildAsync(DevConnection(dev));
+
+        Assert.That(again, Is.EqualTo(0), againOutput);
+        Assert.That(againOutput, Does.Contain("shadow database"), "every migration is first applied to an empty shadow database");
+        Assert.That(await PostgresServer.QueryAsync(dev, "SELECT count(*) FROM migrationtasks.history"), Has.One.Items.EqualTo(new[] { "8" }));
     }
 
     [Test]

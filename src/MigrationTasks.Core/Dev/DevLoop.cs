@@ -1,6 +1,7 @@
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Migrations;
+using MigrationTasks.Schema;
 using MigrationTasks.Testing;
 
 namespace MigrationTasks.Dev;
@@ -41,6 +42,11 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         {
             reporter.Info("The throwaway dev database starts empty, so deploying to it validates every migration from scratch.");
         }
+        else if (await IsEmptyAsync(dev.Database, cancellationToken))
+        {
+            // A shadow would only repeat, on another empty database, the deploy about to happen here.
+            reporter.Info($"{dev.Database.DisplayName} is empty, so deploying to it validates every migration from scratch.");
+        }
         else
         {
             await ValidateOnShadowAsync(dev.Database, migrations, runner, context, options, cancellationToken);
@@ -48,6 +54,9 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
 
         await runner.DeployAsync(dev.Database, migrations, context, options.LockWait, cancellationToken);
     }
+
+    private static async Task<bool> IsEmptyAsync(ITargetDatabase database, CancellationToken cancellationToken) =>
+        (await database.ReadHistoryAsync(cancellationToken)).Count == 0 && DefaultObjects.IsEmpty(await database.ReadSchemaAsync(cancellationToken));
 
     /// <summary>MigrationTest: run the database tests on the dev database and write the JUnit report.</summary>
     public async Task<IReadOnlyList<TestResult>> TestAsync(DevLoopOptions options, IReadOnlyList<string> tests, string junitPath, string suiteName, CancellationToken cancellationToken)

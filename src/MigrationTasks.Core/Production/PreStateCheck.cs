@@ -41,7 +41,7 @@ public static class PreStateCheck
         if (expected.EmptyDatabase)
         {
             differences.AddRange(actual.Objects
-                .Where(o => !IsDefaultObject(o))
+                .Where(o => !DefaultObjects.IsDefault(o))
                 .Select(o => $"{o.Kind} {o.Name} exists, and the package expects an empty database (no MigrationBaseline was packaged)"));
         }
         else if (expected.SchemaHash is { } hash && hash != actual.Hash)
@@ -53,10 +53,6 @@ public static class PreStateCheck
 
         return new PreStateVerdict(differences.Count == 0 ? PreStateKind.AsExpected : PreStateKind.Different, differences);
     }
-
-    /// <summary>The objects every new PostgreSQL database has (<c>public</c> and plpgsql), which "empty" allows.</summary>
-    private static bool IsDefaultObject(SchemaObject item) =>
-        (item.Kind == "schema" && item.Name == "public") || (item.Kind == "extension" && item.Name == "plpgsql");
 
     private static bool IsDeployed(ExpectedPreState expected, IReadOnlyList<MigrationFile> packageMigrations, IReadOnlyList<HistoryEntry> applied)
     {
