@@ -183,6 +183,30 @@ public sealed class ProductionRunnerTests
     }
 
     [Test]
+    public async Task Plan_prints_the_exact_sql_and_runs_the_checks_without_changing_anything()
+    {
+        var production = await ProductionFixture.CreateAsync();
+        await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
+        var baseline = await production.BaselineAsync();
+        var migration = production.Write("next/V2__tier.sql", "-- tiers for the loyalty programme\nALTER TABLE customer ADD COLUMN tier text;");
+        var check = production.Write("checks/names_present.sql", "SELECT id FROM customer WHERE name = '';");
+        var release = production.Release("shop", "1.1.0", baseline, migrations: [migration], checks: [check]);
+
+        var (exit, output, sql) = await production.PlanAsync(release);
+
+        Assert.That(exit, Is.EqualTo(RunnerExitCode.Succeeded), output);
+        Assert.That(sql, Does.Contain("-- V2__tier.sql: 1 statement(s), in one transaction\n-- tiers for the loyalty programme\nALTER TABLE customer ADD COLUMN tier text;"));
+        Assert.That(output, Does.Contain("1 check(s) passed"));
+        Assert.That((await production.SnapshotAsync()).Hash, Is.EqualTo(baseline.Schema.Hash), "plan is read-only");
+
+        await production.QueryAsync("CREATE TABLE hotfix (a int); SELECT 1");
+        var (refused, refusedOutput, _) = await production.PlanAsync(release);
+
+        Assert.That(refused, Is.EqualTo(RunnerExitCode.Refused));
+        Assert.That(refusedOutput, Does.Contain("error MIG6010").And.Contain("public.hotfix"));
+    }
+
+    [Test]
     public async Task No_password_reaches_the_output_the_report_or_the_history()
     {
         var production = await ProductionFixture.CreateAsync(password: "Sup3r-Secret-Pw");
@@ -242,6 +266,14 @@ internal sealed class ProductionFixture
         var options = new DeployOptions(_variable, backupDirectory ?? Path.Combine(_folder, "backups"), ReportDirectory, TimeSpan.FromSeconds(30), window);
         var report = await new ProductionRunner(new PostgresEngine(), new Reporter(output)).DeployAsync(() => release, options, CancellationToken.None);
         return (report, output.ToString());
+    }
+
+    public async Task<(RunnerExitCode Exit, string Output, string Sql)> PlanAsync(ReleaseToDeploy release)
+    {
+        var output = new StringWriter();
+        var sql = new StringWriter { NewLine = "\n" };
+        var exit = await new ProductionRunner(new PostgresEngine(), new Reporter(output)).PlanAsync(release, _variable, sql, CancellationToken.None);
+        return (exit, output.ToString(), sql.ToString());
     }
 
     /// <summary>What <c>migrate baseline</c> exports: the applied history and the schema, read now.</summary>
