@@ -111,7 +111,7 @@ internal static class Verbs
             Path.GetFullPath(arguments.Optional("report-dir") ?? "migration-report"),
             LockWait(arguments),
             arguments.Optional("window") is { } window ? MaintenanceWindow.Parse(window) : null,
-            TimeSpan.FromSeconds(arguments.Optional("monitor-seconds") is { } seconds ? double.Parse(seconds, CultureInfo.InvariantCulture) : 0));
+            Seconds(arguments, "monitor-seconds") ?? TimeSpan.Zero);
         var report = await new ProductionRunner(Engine(verification.Manifest?.Engine ?? "PostgreSql"), reporter)
             .DeployAsync(
                 () =>
@@ -156,9 +156,15 @@ internal static class Verbs
         arguments.Optional("trust"),
         arguments.Flag("allow-unsigned"));
 
-    private static TimeSpan LockWait(Arguments arguments) => arguments.Optional("lock-timeout") is { } seconds
-        ? TimeSpan.FromSeconds(double.Parse(seconds, CultureInfo.InvariantCulture))
-        : MigrationRunner.DefaultLockWait;
+    private static TimeSpan LockWait(Arguments arguments) => Seconds(arguments, "lock-timeout") ?? MigrationRunner.DefaultLockWait;
+
+    /// <summary>An option that counts seconds; a value that is not a number is refused, naming the option.</summary>
+    private static TimeSpan? Seconds(Arguments arguments, string option) => arguments.Optional(option) switch
+    {
+        null => null,
+        var text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 => TimeSpan.FromSeconds(seconds),
+        var text => throw Arguments.Invalid($"--{option} '{text}' is not a number of seconds."),
+    };
 
     private static ReleaseOptions PackageOptions(Arguments arguments) => new(
         arguments.All("migration"),
@@ -212,8 +218,6 @@ internal static class Verbs
                 _ => throw Arguments.Invalid($"MigrationDevDatabase '{mode}' is not 'auto' or 'none'."),
             },
             arguments.Optional("state-dir") ?? Path.Combine("obj", "migrationtasks"),
-            arguments.Optional("lock-timeout") is { } seconds
-                ? TimeSpan.FromSeconds(double.Parse(seconds, CultureInfo.InvariantCulture))
-                : MigrationRunner.DefaultLockWait);
+            LockWait(arguments));
     }
 }

@@ -167,6 +167,15 @@ public static class DiagnosticCodes
     /// <summary>A migration failed on production (the runner then rolls back or restores).</summary>
     public const string ProductionMigrationFailed = "MIG6020";
 
+    /// <summary>The deploy stopped before its first migration (cancelled, connection lost): nothing was changed.</summary>
+    public const string StoppedBeforeMigrating = "MIG6021";
+
+    /// <summary>The report folder cannot be written; checked before anything runs.</summary>
+    public const string ReportDirectoryNotWritable = "MIG6022";
+
+    /// <summary>A backup was taken of another database than the one named by the connection variable.</summary>
+    public const string BackupOfAnotherDatabase = "MIG6023";
+
     /// <summary>An applied migration's bytes changed since it was applied.</summary>
     public const string AppliedMigrationChanged = "MIG7001";
 

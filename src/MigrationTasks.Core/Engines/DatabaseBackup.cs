@@ -78,7 +78,13 @@ public sealed partial record DatabaseBackup(
 
         try
         {
-            Directory.CreateDirectory(folder);
+            if (!Directory.Exists(folder))
+            {
+                Directory.CreateDirectory(folder);
+                // A backup holds every row of production: only the deploying user may read it.
+                KeepPrivate(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
             var probe = Path.Combine(folder, $".migrationtasks-probe-{Guid.NewGuid():N}");
             File.WriteAllBytes(probe, [0]);
             File.Delete(probe);
@@ -110,7 +116,17 @@ public sealed partial record DatabaseBackup(
         var path = MetadataPath(backupDirectory, Id);
         var temporary = path + ".tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(document, Json));
+        KeepPrivate(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Owner-only permissions where the file system has them (not on Windows, where ACLs of the folder apply).</summary>
+    public static void KeepPrivate(string path, UnixFileMode mode)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, mode);
+        }
     }
 
     /// <summary>Reads the backup with this id from the folder; MIG6007 when it is missing, unreadable or its dump is gone.</summary>

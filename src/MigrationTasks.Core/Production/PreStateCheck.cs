@@ -69,8 +69,10 @@ public static class PreStateCheck
 
     private static IEnumerable<string> HistoryDifferences(IReadOnlyList<AppliedMigration> expected, IReadOnlyList<HistoryEntry> history)
     {
-        // A failed transactional migration left only its history row behind (0 statements applied): harmless.
-        foreach (var row in history.Where(h => h.Outcome != HistoryOutcome.Success && (h.Outcome == HistoryOutcome.Running || h.StatementsApplied > 0)))
+        // Each script's newest row is its state: a failed attempt since completed (a resumed migration) is history,
+        // and a failed transactional one left nothing behind (0 statements applied).
+        var newest = history.GroupBy(h => h.Script).Select(g => g.Last());
+        foreach (var row in newest.Where(h => h.Outcome != HistoryOutcome.Success && (h.Outcome == HistoryOutcome.Running || h.StatementsApplied > 0)))
         {
             yield return $"history: {row.Script} is recorded as {row.Outcome.ToString().ToLowerInvariant()} " +
                          $"({row.StatementsApplied} of {row.StatementsTotal} statements applied): a person must finish or undo it first";

@@ -29,12 +29,23 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         {
             run.Exit = await DeployStepsAsync(run, openVerifiedRelease, options, cancellationToken);
         }
-        catch (Exception unexpected) when (unexpected is not OperationCanceledException && !run.Touched)
+        catch (Exception unexpected) when (!run.Touched)
         {
-            // Before the first migration nothing has changed, whatever went wrong (a lost connection, a failed read).
+            // Before the first migration nothing has changed, whatever went wrong (a lost connection, a failed read,
+            // a cancellation).
             run.Exit = run.Refuse(unexpected is DiagnosticException d
                 ? d.Diagnostics
-                : [Diagnostic.Error(DiagnosticCodes.StateNeedsPerson, $"the deploy stopped before migrating: {unexpected.Message} Nothing was changed; fix the cause and run again.")]);
+                : [Diagnostic.Error(DiagnosticCodes.StoppedBeforeMigrating, $"the deploy stopped before migrating: {Describe(unexpected)} Nothing was changed; fix the cause and run again.")]);
+        }
+        catch (Exception unexpected)
+        {
+            // Recovery itself failed: say so, with what is known, rather than pretend.
+            run.Report(Diagnostic.Error(
+                DiagnosticCodes.StateNeedsPerson,
+                $"the deploy stopped after migrating began, and recovering failed: {Describe(unexpected)} The report's Migrations table lists what ran" +
+                (run.Backup is { } backup ? $"; the backup {backup.Id} is at {backup.Path}." : ".")));
+            run.Outcome = "stopped after migrating began; recovery failed: needs a person";
+            run.Exit = RunnerExitCode.NeedsAttention;
         }
         finally
         {
@@ -49,6 +60,11 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
 
     private async Task<RunnerExitCode> DeployStepsAsync(Run run, Func<ReleaseToDeploy> openVerifiedRelease, DeployOptions options, CancellationToken cancellationToken)
     {
+        if (ReportDirectoryProblem(options.ReportDirectory) is { } unwritable)
+        {
+            return run.Refuse(unwritable);
+        }
+
         run.Path.Skip(FlowChart.Notify, "no notification channel is configured: announce the deploy where your team expects it");
         if (options.Window is { } window)
         {
@@ -208,7 +224,9 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
             catch (ScriptFailedException failure)
             {
                 var applied = script.InTransaction ? 0 : failure.StatementNumber - 1;
-                committedSomething |= applied > 0;
+                // Outside a transaction even the failing statement may have committed work (a procedure that
+                // COMMITs in batches): only a restore brings the data back for sure.
+                committedSomething |= !script.InTransaction;
                 run.Migrations.Add(new MigrationOutcome(
                     file.ScriptName,
                     script.InTransaction,
@@ -226,30 +244,58 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
                     column));
                 run.Path.Fail(migrating, $"{file.ScriptName} failed at statement {failure.StatementNumber}: {failure.ErrorCode}: {failure.ServerMessage}");
                 run.Path.Mark(FlowChart.Succeeded, StepState.Failed, $"{file.ScriptName} failed");
-                return await RecoverAsync(run, backup, before, restoreNeeded: committedSomething, $"{file.ScriptName} failed", cancellationToken);
+                return await RecoverAsync(run, backup, before, restoreNeeded: committedSomething, $"{file.ScriptName} failed");
             }
-            catch (Exception unexpected) when (unexpected is not OperationCanceledException)
+            catch (Exception unexpected)
             {
-                // The connection broke or the server went away mid-migration: what committed is unknown, so restore.
-                run.Migrations.Add(new MigrationOutcome(file.ScriptName, script.InTransaction, "interrupted: " + unexpected.Message, 0, script.Statements.Count, clock.ElapsedMilliseconds));
-                run.Path.Fail(migrating, $"{file.ScriptName} was interrupted: {unexpected.Message}");
+                // Cancelled, or the connection broke or the server went away mid-migration: what committed is
+                // unknown, so restore (not cancellable: stopping half-way back would be worse).
+                var why = Describe(unexpected);
+                run.Migrations.Add(new MigrationOutcome(file.ScriptName, script.InTransaction, "interrupted: " + why, 0, script.Statements.Count, clock.ElapsedMilliseconds));
+                run.Migrations.AddRange(migrations.Skip(i + 1).Select(m => new MigrationOutcome(m.File.ScriptName, m.Script.InTransaction, "not run", 0, m.Script.Statements.Count, 0)));
+                run.Path.Fail(migrating, $"{file.ScriptName} was interrupted: {why}");
                 run.Path.Mark(FlowChart.Succeeded, StepState.Failed, "interrupted");
-                run.Report(Diagnostic.Error(DiagnosticCodes.ProductionMigrationFailed, $"{file.ScriptName} was interrupted on {database.DisplayName}: {unexpected.Message}", file.Path));
-                return await RecoverAsync(run, backup, before, restoreNeeded: true, $"{file.ScriptName} was interrupted", cancellationToken);
+                run.Report(Diagnostic.Error(DiagnosticCodes.ProductionMigrationFailed, $"{file.ScriptName} was interrupted on {database.DisplayName}: {why}", file.Path));
+                return await RecoverAsync(run, backup, before, restoreNeeded: true, $"{file.ScriptName} was interrupted");
             }
         }
 
         run.Path.Pass(migrating, $"{migrations.Count} migration(s) applied");
         run.Path.Mark(FlowChart.Succeeded, StepState.Passed, "every migration applied");
 
+        try
+        {
+            if (await VerifyAndMonitorAsync(run, release, options, cancellationToken) is { } problem)
+            {
+                run.Path.Mark(FlowChart.Rollback, StepState.Passed, "the migrations are committed, so rolling back means restoring the pre-deploy backup");
+                return await RecoverAsync(run, backup, before, restoreNeeded: true, problem);
+            }
+        }
+        catch (Exception unexpected)
+        {
+            // Cancelled or disconnected while verifying: the deploy is not verified, so it is not kept.
+            run.Report(Diagnostic.Error(DiagnosticCodes.StateNeedsPerson, $"verification could not finish: {Describe(unexpected)} The deploy is rolled back."));
+            run.Path.Mark(FlowChart.DataCorrect, StepState.Failed, "verification could not finish: " + Describe(unexpected));
+            return await RecoverAsync(run, backup, before, restoreNeeded: true, "verification could not finish");
+        }
+
+        run.Path.Mark(FlowChart.Close, StepState.Passed, "deployed and verified");
+        run.Outcome = $"deployed and verified: {migrations.Count} migration(s)";
+        reporter.Info($"{database.DisplayName}: {release.PackageId} {release.Version} deployed and verified.");
+        return RunnerExitCode.Succeeded;
+    }
+
+    /// <summary>Post-state, Verify/ and the monitoring period; returns why the deploy must be rolled back, or null.</summary>
+    private async Task<string?> VerifyAndMonitorAsync(Run run, ReleaseToDeploy release, DeployOptions options, CancellationToken cancellationToken)
+    {
+        var database = run.Database!;
         var verifying = run.Path.Begin(FlowChart.VerifyQueries);
         var problems = await VerifyAsync(run, release, checkPostState: true, cancellationToken);
         if (problems.Count > 0)
         {
             run.Path.Fail(verifying, string.Join("; ", problems));
             run.Path.Mark(FlowChart.DataCorrect, StepState.Failed, string.Join("; ", problems));
-            run.Path.Mark(FlowChart.Rollback, StepState.Passed, "the migrations are committed, so rolling back means restoring the pre-deploy backup");
-            return await RecoverAsync(run, backup, before, restoreNeeded: true, "verification failed after the deploy", cancellationToken);
+            return "verification failed after the deploy";
         }
 
         run.Path.Pass(verifying, release.Verify.Count == 0 ? "post-state checked; the package has no Verify/ queries" : $"post-state checked; {release.Verify.Count} verification query(ies) passed");
@@ -264,8 +310,7 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
             if (late.Count > 0)
             {
                 run.Path.Fail(monitoring, string.Join("; ", late));
-                run.Path.Mark(FlowChart.Rollback, StepState.Passed, "verification failed while monitoring: restoring the pre-deploy backup");
-                return await RecoverAsync(run, backup, before, restoreNeeded: true, "verification failed while monitoring", cancellationToken);
+                return "verification failed while monitoring";
             }
 
             run.Path.Pass(monitoring, "Verify/ passed again after the monitoring period");
@@ -275,10 +320,7 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
             run.Path.Skip(FlowChart.Monitor, "no --monitor-seconds given: watch your dashboards (with --monitor-seconds N the runner runs Verify/ again after N seconds)");
         }
 
-        run.Path.Mark(FlowChart.Close, StepState.Passed, "deployed and verified");
-        run.Outcome = $"deployed and verified: {migrations.Count} migration(s)";
-        reporter.Info($"{database.DisplayName}: {release.PackageId} {release.Version} deployed and verified.");
-        return RunnerExitCode.Succeeded;
+        return null;
     }
 
     /// <summary>The post-state hash and the Verify/ queries; returns the problems found (none = data correct).</summary>
@@ -312,12 +354,12 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
     /// Brings production back to its pre-deploy state after a failure, and proves it: when nothing of this deploy
     /// was committed the transaction's rollback is enough (proven by the schema); otherwise the backup is restored.
     /// </summary>
-    private async Task<RunnerExitCode> RecoverAsync(Run run, DatabaseBackup backup, SchemaSnapshot before, bool restoreNeeded, string why, CancellationToken cancellationToken)
+    private async Task<RunnerExitCode> RecoverAsync(Run run, DatabaseBackup backup, SchemaSnapshot before, bool restoreNeeded, string why)
     {
         var database = run.Database!;
         if (!restoreNeeded)
         {
-            var now = await database.ReadSchemaAsync(cancellationToken);
+            var now = await database.ReadSchemaAsync(CancellationToken.None);
             if (now.Hash == before.Hash)
             {
                 run.Path.Skip(FlowChart.Restore, "not needed: the failing migration's transaction rolled back and nothing of this deploy was committed; the schema is proven equal to the pre-state");
@@ -331,9 +373,9 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         {
             await database.RestoreAsync(backup, CancellationToken.None);
         }
-        catch (Exception failure) when (failure is not OperationCanceledException)
+        catch (Exception failure)
         {
-            var what = failure is DiagnosticException d ? string.Join(" ", d.Diagnostics.Select(x => x.Message)) : failure.Message;
+            var what = failure is DiagnosticException d ? string.Join(" ", d.Diagnostics.Select(x => x.Message)) : Describe(failure);
             run.Path.Fail(restoring, what);
             run.Path.Mark(FlowChart.Investigate, StepState.Failed, $"{why}, and the restore failed: the database needs a person");
             run.Report(Diagnostic.Error(
@@ -424,7 +466,16 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         var backup = DatabaseBackup.Load(backupDirectory, backupId);
         run.Subject = $"backup {backup.Id}";
         run.Backup = new BackupSummary(backup.Id, backup.DumpPath, backup.Bytes, backup.Proof, (long)backup.Duration.TotalMilliseconds);
+        await backup.VerifyDumpAsync(cancellationToken);
         run.Database = await ConnectAsync(connectionVariable, cancellationToken);
+        if (DatabaseName(backup.Database) != DatabaseName(run.Database.DisplayName))
+        {
+            return run.Refuse(Diagnostic.Error(
+                DiagnosticCodes.BackupOfAnotherDatabase,
+                $"backup {backup.Id} was taken of {backup.Database}, and the connection variable names {run.Database.DisplayName}: nothing was touched. " +
+                "Check --connection-variable and --backup."));
+        }
+
         await using var deployLock = await run.Database.AcquireDeployLockAsync(lockWait, cancellationToken);
         var restoring = run.Path.Begin(FlowChart.Restore);
         run.Touched = true;
@@ -440,10 +491,23 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
                 run.Report(diagnostic);
             }
 
-            // A restore that rolled back left the database as it was; one that completed unproven needs a person.
+            // Refused before it began (the dump or the tools), rolled back (as it was), or completed unproven.
+            if (failed.Diagnostics.All(d => d.Code is DiagnosticCodes.BackupUnavailable or DiagnosticCodes.BackupToolMissing))
+            {
+                run.Outcome = "refused: the database was not touched";
+                return RunnerExitCode.Refused;
+            }
+
             var rolledBack = failed.Diagnostics.All(d => d.Code == DiagnosticCodes.RestoreFailed);
             run.Outcome = rolledBack ? "restore failed and rolled back: the database is as it was before" : "restore completed but could not be proven: needs a person";
             return rolledBack ? RunnerExitCode.Failed : RunnerExitCode.NeedsAttention;
+        }
+        catch (Exception unexpected) when (unexpected is not DiagnosticException)
+        {
+            run.Path.Fail(restoring, Describe(unexpected));
+            run.Report(Diagnostic.Error(DiagnosticCodes.StateNeedsPerson, $"the restore of {backup.Id} stopped: {Describe(unexpected)} Check the database by hand, then restore again."));
+            run.Outcome = "restore stopped: needs a person";
+            return RunnerExitCode.NeedsAttention;
         }
 
         run.Path.Pass(restoring, $"restored {backup.Id} (taken {backup.TakenAt:u}); schema and data proven equal to the backup");
@@ -471,6 +535,41 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         }
 
         return await engine.ConnectAsync(connectionString, cancellationToken);
+    }
+
+    /// <summary>The database part of a display name (<c>host:port/name</c>): hosts may be spelled differently.</summary>
+    private static string DatabaseName(string displayName) => displayName[(displayName.LastIndexOf('/') + 1)..];
+
+    /// <summary>The report must be writable before anything runs: a deploy nobody can read about is not done.</summary>
+    private static Diagnostic? ReportDirectoryProblem(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, $".migrationtasks-probe-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, [0]);
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return Diagnostic.Error(
+                DiagnosticCodes.ReportDirectoryNotWritable,
+                $"the report folder {directory} cannot be written ({e.Message}): nothing was touched. Pass --report-dir with a folder the runner can write.");
+        }
+    }
+
+    /// <summary>An exception's message with its innermost cause: "NpgsqlTransaction" alone says nothing.</summary>
+    private static string Describe(Exception exception)
+    {
+        var inner = exception;
+        while (inner.InnerException is not null)
+        {
+            inner = inner.InnerException;
+        }
+
+        var kind = exception is OperationCanceledException ? "cancelled" : exception.GetType().Name;
+        return inner == exception ? $"{kind}: {exception.Message}" : $"{kind}: {exception.Message} ({inner.Message})";
     }
 
     private static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
@@ -540,7 +639,17 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
                 Backup,
                 Differences,
                 Diagnostics);
-            DeployReportWriter.Write(report, reportDirectory);
+            try
+            {
+                DeployReportWriter.Write(report, reportDirectory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The exit code still tells the truth; the output above is then the only record.
+                reporter.Report(Diagnostic.Error(DiagnosticCodes.ReportDirectoryNotWritable, $"the report could not be written to {reportDirectory}: {e.Message}"));
+                return report;
+            }
+
             reporter.Info($"Report: {System.IO.Path.Combine(reportDirectory, DeployReportWriter.MarkdownName)} (exit code {(int)Exit}: {Outcome}).");
             return report;
         }

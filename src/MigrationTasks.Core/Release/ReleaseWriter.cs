@@ -31,13 +31,16 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
 
         var hashes = await new ReleaseStateProbe(engine, reporter)
             .ProbeAsync(migrations, Replayable(migrations, plan, baseline), options.StateDirectory, cancellationToken);
+        var postStateKnown = true;
         if (baseline is not null && hashes?.BaselineReplay is { } replay && replay != baseline.SchemaHash)
         {
+            // Built from scratch, the post-state would lack production's extra objects: the deploy could only fail.
+            postStateKnown = false;
             reporter.Report(Diagnostic.Warning(
                 DiagnosticCodes.BaselineSchemaMismatch,
                 $"production's baseline differs from what its history produces: its schema hash is {baseline.SchemaHash}, but its {baseline.AppliedHistory().Count} " +
                 $"applied migration(s) build {replay} on a throwaway server. Someone changed production outside migrations (or it runs another server " +
-                "version); the deploy will expect the baseline's schema. Find the change, make it a migration or undo it, and export the baseline again.",
+                "version); the deploy will expect the baseline's schema, and no post-state hash is packaged (Verify/ still runs). Find the change, make it a migration or undo it, and export the baseline again.",
                 options.BaselinePath));
         }
 
@@ -83,7 +86,7 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
                 baseline is null ? null : ReleaseLayout.BaselineName,
                 baseline?.AppliedHistory() ?? [],
                 baseline?.SchemaHash ?? hashes?.EmptyDatabase),
-            hashes is null ? null : new ExpectedPostState(hashes.AfterRelease),
+            hashes is null || !postStateKnown ? null : new ExpectedPostState(hashes.AfterRelease),
             [],
             RehearsalDuration(options.StagingReport, plan));
 

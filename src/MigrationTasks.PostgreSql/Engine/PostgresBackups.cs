@@ -121,6 +121,7 @@ internal static class PostgresBackups
             }
         }
 
+        DatabaseBackup.KeepPrivate(dumpPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var (proof, format) = await ProveAsync(tools, environment, dumpPath, tables, displayName, cancellationToken);
         var sha256 = await DatabaseBackup.HashFileAsync(dumpPath, cancellationToken);
         var rows = fingerprints.Sum(f => f.Rows);

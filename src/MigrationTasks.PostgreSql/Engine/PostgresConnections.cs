@@ -28,6 +28,14 @@ internal static class PostgresConnections
         builder.Pooling = false;
         builder.ApplicationName ??= ApplicationName;
         builder.IncludeErrorDetail = true;
+        // A migration's CREATE INDEX or backfill, a backup's table scan and a restore may take hours: no client-side
+        // timeout unless the connection string sets one (Npgsql's default of 30 s would cut them off).
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Command Timeout") && !given.ContainsKey("CommandTimeout"))
+        {
+            builder.CommandTimeout = 0;
+        }
+
         return builder;
     }
 

@@ -19,7 +19,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
     private const int RowsKept = 10;
 
     private readonly NpgsqlConnectionStringBuilder _settings;
-    private readonly NpgsqlConnection _connection;
+    private NpgsqlConnection _connection;
 
     private PostgresDatabase(NpgsqlConnectionStringBuilder settings, NpgsqlConnection connection)
     {
@@ -157,8 +157,15 @@ internal sealed class PostgresDatabase : ITargetDatabase
     public Task<DatabaseBackup> BackupAsync(string backupDirectory, CancellationToken cancellationToken) =>
         PostgresBackups.BackupAsync(_connection, _settings, DisplayName, backupDirectory, cancellationToken);
 
-    public Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken) =>
-        PostgresBackups.RestoreAsync(_connection, _settings, DisplayName, backup, cancellationToken);
+    public async Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken)
+    {
+        // A restore follows a failure: the migration's session may be broken, in an aborted transaction, or holding
+        // locks the restore would wait on. A new session starts clean; ending the old one releases its locks.
+        await _connection.DisposeAsync();
+        _connection = new NpgsqlConnection(_settings.ConnectionString);
+        await _connection.OpenAsync(cancellationToken);
+        await PostgresBackups.RestoreAsync(_connection, _settings, DisplayName, backup, cancellationToken);
+    }
 
     public async Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken)
     {

@@ -28,6 +28,14 @@ internal sealed class PostgresDeployLock : IAsyncDisposable
         try
         {
             await connection.OpenAsync(cancellationToken);
+            // The lock session sits idle for the whole deploy: a server-wide idle_session_timeout (PostgreSQL 14+)
+            // must not end it, and with it the lock, while migrations run.
+            await using (var keep = new NpgsqlCommand(
+                "SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000", connection))
+            {
+                await keep.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             var deadline = DateTime.UtcNow + maxWait;
             while (true)
             {
