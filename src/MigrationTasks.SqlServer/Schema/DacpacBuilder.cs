@@ -129,7 +129,10 @@ public sealed class DacpacBuilder(Reporter reporter)
         {
             try
             {
-                File.Delete(options.OutputPath);
+                if (File.Exists(options.OutputPath))
+                {
+                    File.Delete(options.OutputPath);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
