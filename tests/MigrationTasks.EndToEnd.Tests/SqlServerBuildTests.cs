@@ -44,7 +44,7 @@ public sealed class SqlServerBuildTests
     }
 
     [Test]
-    public async Task Syntax_errors_in_two_files_fail_the_build_at_both_and_a_warning_in_WarningsAsErrors_leaves_no_dacpac()
+    public async Task Syntax_errors_in_two_files_fail_the_build_at_both_WarningsAsErrors_leaves_no_dacpac_and_NoWarn_silences()
     {
         var project = await DatabaseProject.CreateAsync(engine: "SqlServer");
         project.Write("Schema/Customer.sql", "CREATE TABLE dbo.Customer (CustomerId int NOT NULL PRIMARY KEY, Name nvarchar(100) NOT NULL);\n");
@@ -71,5 +71,11 @@ public sealed class SqlServerBuildTests
         Assert.That(promoted, Is.Not.EqualTo(0), promotedOutput);
         Assert.That(promotedOutput, Does.Contain($"{view}(4,8): error MIG2012: SR0001"));
         Assert.That(File.Exists(project.Dacpac), Is.False, "the earlier dacpac is gone, so the next build cannot skip to it");
+
+        var (silenced, silencedOutput) = await project.BuildAsync(null, "-p:NoWarn=MIG2012");
+
+        Assert.That(silenced, Is.EqualTo(0), silencedOutput);
+        Assert.That(silencedOutput, Does.Not.Contain("warning MIG2012").And.Not.Contain("error MIG2012"));
+        Assert.That(File.Exists(project.Dacpac), Is.True);
     }
 }

@@ -38,7 +38,7 @@ public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigra
 
     public Task<IEphemeralServer> StartEphemeralServerAsync(string dataDirectory, bool fresh, CancellationToken cancellationToken) =>
         throw new EphemeralServerUnavailableException(
-            "this version of MigrationTasks cannot start a throwaway SQL Server (it will run one in a container where Docker is available)");
+            "a throwaway SQL Server runs in a container, and this version of MigrationTasks does not start one yet");
 
     /// <summary>
     /// A script runs in one transaction unless a statement cannot (ALTER DATABASE, BACKUP, full-text catalogs…):
