@@ -51,7 +51,7 @@ internal sealed class Arguments
         return parsed;
     }
 
-    public const string VerbList = "check, deploy-dev, test, validate-staging, package, verify, plan, deploy, restore, baseline";
+    public const string VerbList = "check, build-dacpac, deploy-dev, test, validate-staging, package, verify, plan, deploy, restore, baseline";
 
     public IReadOnlyList<string> All(string name) => _values.TryGetValue(name, out var list) ? list : [];
 

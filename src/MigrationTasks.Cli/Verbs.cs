@@ -6,6 +6,8 @@ using MigrationTasks.Migrations;
 using MigrationTasks.PostgreSql.Engine;
 using MigrationTasks.Production;
 using MigrationTasks.Release;
+using MigrationTasks.SqlServer.Engine;
+using MigrationTasks.SqlServer.Schema;
 using MigrationTasks.Staging;
 
 namespace MigrationTasks.Cli;
@@ -34,6 +36,10 @@ internal static class Verbs
                 return await PlanAsync(arguments, reporter, cancellationToken);
             case "restore":
                 return await RestoreAsync(arguments, reporter, cancellationToken);
+            case "build-dacpac":
+                // SQL Server only, offline: the dacpac of Schema/ (its options say everything the build needs).
+                BuildDacpac(arguments, reporter);
+                return null;
         }
 
         var engine = Engine(arguments.Optional("engine") ?? "PostgreSql");
@@ -199,10 +205,36 @@ internal static class Verbs
                       "Set MigrationBaseline to this file to build releases for this database.");
     }
 
+    /// <summary><c>migrate build-dacpac</c>: Schema/ compiled into a dacpac by DacFx, offline; no dacpac when anything is an error.</summary>
+    private static void BuildDacpac(Arguments arguments, Reporter reporter)
+    {
+        new DacpacBuilder(reporter).Build(new DacpacBuildOptions(
+            arguments.All("schema"),
+            arguments.Required("out"),
+            AtMostOne(arguments, "pre-deploy"),
+            AtMostOne(arguments, "post-deploy"),
+            SqlServerPlatform.Parse(arguments.Optional("sql-server-version")),
+            arguments.Optional("database-name"),
+            CodeAnalysisRules.Parse(arguments.Optional("analysis-rules")),
+            new WarningPolicy(
+                arguments.Optional("no-warn"),
+                arguments.Optional("warnings-as-errors"),
+                arguments.Optional("warnings-not-as-errors"),
+                string.Equals(arguments.Optional("treat-warnings-as-errors"), "true", StringComparison.OrdinalIgnoreCase))));
+    }
+
+    private static string? AtMostOne(Arguments arguments, string name) => arguments.All(name) switch
+    {
+        [] => null,
+        [var one] => one,
+        var many => throw Arguments.Invalid($"--{name} was given {many.Count} files ({string.Join(", ", many)}); a dacpac carries one {name} script: combine them into one file."),
+    };
+
     private static IMigrationEngine Engine(string name) => name.ToUpperInvariant() switch
     {
         "POSTGRESQL" => new PostgresEngine(),
-        _ => throw Arguments.Invalid($"MigrationEngine '{name}' is not supported here; use PostgreSql (SqlServer comes in its own provider)."),
+        "SQLSERVER" => new SqlServerEngine(),
+        _ => throw Arguments.Invalid($"MigrationEngine '{name}' is not supported; use SqlServer or PostgreSql."),
     };
 
     private static DevLoopOptions DevOptions(Arguments arguments)

@@ -68,6 +68,32 @@ namespace MigrationTasks.Tasks
 
         public string ProjectDirectory { get; set; } = "";
 
+        /// <summary>SQL Server: the Schema/ files compiled into the dacpac.</summary>
+        public ITaskItem[] SchemaFiles { get; set; } = [];
+
+        /// <summary>SQL Server: the pre-deployment script (at most one; the CLI says so otherwise).</summary>
+        public ITaskItem[] PreDeploy { get; set; } = [];
+
+        public ITaskItem[] PostDeploy { get; set; } = [];
+
+        /// <summary>The file a verb writes, e.g. the dacpac.</summary>
+        public string OutputFile { get; set; } = "";
+
+        public string SqlServerVersion { get; set; } = "";
+
+        public string DatabaseName { get; set; } = "";
+
+        public string CodeAnalysisRules { get; set; } = "";
+
+        /// <summary>The project's NoWarn and WarningsAsErrors, so that the CLI writes no output a promoted warning fails.</summary>
+        public string NoWarn { get; set; } = "";
+
+        public string WarningsAsErrors { get; set; } = "";
+
+        public string WarningsNotAsErrors { get; set; } = "";
+
+        public bool TreatWarningsAsErrors { get; set; }
+
         protected override string ToolName => "dotnet";
 
         // Progress lines ("applying V3__add_index.sql …") are what a developer wants to see in a build that did work.
@@ -98,6 +124,29 @@ namespace MigrationTasks.Tasks
             Add(lines, "signing-certificate", SigningCertificate);
             Add(lines, "staging-report", StagingReport);
             Add(lines, "project-dir", ProjectDirectory);
+            Add(lines, "out", OutputFile);
+            Add(lines, "sql-server-version", SqlServerVersion);
+            Add(lines, "database-name", DatabaseName);
+            Add(lines, "analysis-rules", CodeAnalysisRules);
+            Add(lines, "no-warn", OneLine(NoWarn));
+            Add(lines, "warnings-as-errors", OneLine(WarningsAsErrors));
+            Add(lines, "warnings-not-as-errors", OneLine(WarningsNotAsErrors));
+            Add(lines, "treat-warnings-as-errors", TreatWarningsAsErrors ? "true" : "");
+            foreach (var item in SchemaFiles)
+            {
+                Add(lines, "schema", item.GetMetadata("FullPath"));
+            }
+
+            foreach (var item in PreDeploy)
+            {
+                Add(lines, "pre-deploy", item.GetMetadata("FullPath"));
+            }
+
+            foreach (var item in PostDeploy)
+            {
+                Add(lines, "post-deploy", item.GetMetadata("FullPath"));
+            }
+
             foreach (var item in Migrations)
             {
                 Add(lines, "migration", item.GetMetadata("FullPath"));
@@ -139,6 +188,9 @@ namespace MigrationTasks.Tasks
                 lines.Add(value);
             }
         }
+
+        // A code list written over several lines in a project file must stay one argument of the response file.
+        private static string OneLine(string codes) => codes.Replace('\r', ';').Replace('\n', ';');
 
         private static string Quote(string value) => value.Any(char.IsWhiteSpace) ? "\"" + value + "\"" : value;
     }

@@ -23,11 +23,14 @@ internal sealed class DatabaseProject
 
     public string TestReport => Path.Combine(Directory, "bin", "Debug", "net8.0", "migration-tests.xml");
 
+    /// <summary>Where a SQL Server project's build writes its dacpac: $(TargetDir)$(MSBuildProjectName).dacpac.</summary>
+    public string Dacpac => Path.Combine(Directory, "bin", "Debug", "net8.0", Name + ".dacpac");
+
     // Since .NET 8, dotnet publish builds the Release configuration by default.
     public string PublishDirectory => Path.Combine(Directory, "bin", "Release", "net8.0", "publish");
 
-    /// <summary>A project with the given extra MSBuild properties and items, and no sources yet.</summary>
-    public static async Task<DatabaseProject> CreateAsync(string name = "Db", string extraProperties = "", string extraItems = "")
+    /// <summary>A project of the engine with the given extra MSBuild properties and items, and no sources yet.</summary>
+    public static async Task<DatabaseProject> CreateAsync(string name = "Db", string extraProperties = "", string extraItems = "", string engine = "PostgreSql")
     {
         var (feed, version) = await PackedPackage.GetAsync();
         var root = Path.Combine(Path.GetTempPath(), "migrationtasks-e2e", version, TestContext.CurrentContext.Test.Name + "-" + Guid.NewGuid().ToString("N")[..8]);
@@ -52,7 +55,7 @@ internal sealed class DatabaseProject
             <Project Sdk="Microsoft.Build.NoTargets/3.7.0">
               <PropertyGroup>
                 <TargetFramework>net8.0</TargetFramework>
-                <MigrationEngine>PostgreSql</MigrationEngine>
+                <MigrationEngine>{engine}</MigrationEngine>
                 {extraProperties}
               </PropertyGroup>
               <ItemGroup>
@@ -68,10 +71,12 @@ internal sealed class DatabaseProject
     public static async Task<DatabaseProject> FromSampleAsync(string sample)
     {
         var source = RepositoryPaths.SampleProject(sample);
-        var settings = System.Xml.Linq.XDocument.Load(Path.Combine(source, sample + ".csproj")).Descendants()
-            .Where(e => e.Parent?.Name.LocalName == "PropertyGroup" && e.Name.LocalName.StartsWith("Migration", StringComparison.Ordinal) && e.Name.LocalName != "MigrationEngine")
-            .Select(e => e.ToString());
-        var project = await CreateAsync(sample, string.Join(Environment.NewLine, settings));
+        var properties = System.Xml.Linq.XDocument.Load(Path.Combine(source, sample + ".csproj")).Descendants()
+            .Where(e => e.Parent?.Name.LocalName == "PropertyGroup" && e.Name.LocalName.StartsWith("Migration", StringComparison.Ordinal))
+            .ToList();
+        var settings = properties.Where(e => e.Name.LocalName != "MigrationEngine").Select(e => e.ToString());
+        var engine = properties.LastOrDefault(e => e.Name.LocalName == "MigrationEngine")?.Value ?? "PostgreSql";
+        var project = await CreateAsync(sample, string.Join(Environment.NewLine, settings), engine: engine);
         var sources = System.IO.Directory.EnumerateFiles(source, "*.sql", SearchOption.AllDirectories)
             .Concat(System.IO.Directory.EnumerateFiles(source, "*.json", SearchOption.AllDirectories));
         foreach (var file in sources)

@@ -40,8 +40,20 @@ public static class DiagnosticCodes
     /// <summary>A migration mixes statements that need a transaction with ones that cannot run in one.</summary>
     public const string MixedTransactionMode = "MIG2005";
 
-    /// <summary>A migration or test file cannot be read.</summary>
+    /// <summary>A migration, test or schema file cannot be read.</summary>
     public const string UnreadableFile = "MIG2006";
+
+    /// <summary>A T-SQL file (schema, pre- or post-deployment, migration) has a syntax error for the MigrationSqlServerVersion.</summary>
+    public const string TSqlSyntax = "MIG2010";
+
+    /// <summary>DacFx's model of Schema/ has a problem: an unresolved reference (SQL71501, SQL71502) or a statement it cannot model.</summary>
+    public const string SchemaModelProblem = "MIG2011";
+
+    /// <summary>A code analysis rule (SR0001…SR0016) found a problem: a warning, an error when MigrationCodeAnalysisRules promotes it.</summary>
+    public const string CodeAnalysisProblem = "MIG2012";
+
+    /// <summary>DacFx could not build the dacpac, or it cannot be written.</summary>
+    public const string DacpacNotWritten = "MIG2013";
 
     /// <summary>A database test returned rows: the rows are the failures it found.</summary>
     public const string TestFailed = "MIG3001";

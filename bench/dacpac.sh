@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Benchmark of the SQL Server dacpac build (issue 4), offline. Run from the repository root:
+#
+#   bash bench/dacpac.sh
+#
+# Generates a database project of 1,000 objects, one per file (BENCH_TABLES=400 tables, BENCH_VIEWS=300 views,
+# BENCH_PROCEDURES=300 procedures), and times:
+#   1. `migrate build-dacpac` on it, run BENCH_RUNS times (default 3): the DacFx work of one build, every process cold;
+#   2. `dotnet build` of the project with the repository's targets and a fresh Release build of the CLI and tasks:
+#      the first build, a build with nothing changed (the dacpac target is skipped), and a build after one schema
+#      file changed (the dacpac is built again: DacFx builds the whole model in every process).
+# Installs nothing and needs no database; prints a Markdown summary and removes what it made.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+tables="${BENCH_TABLES:-400}"
+views="${BENCH_VIEWS:-300}"
+procedures="${BENCH_PROCEDURES:-300}"
+runs="${BENCH_RUNS:-3}"
+work="$(mktemp -d /tmp/migrationtasks-bench-dacpac.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+log="$work/bench.log"
+
+say() { printf '%s\n' "$*" >&2; }
+
+# Wall time of a command in milliseconds into $elapsed; its output goes to the log, a failure stops the script.
+measure() {
+  local start end
+  start="$(date +%s%N)"
+  if ! "$@" >>"$log" 2>&1; then
+    say "failed: $*"; tail -n 40 "$log" >&2; exit 1
+  fi
+  end="$(date +%s%N)"
+  elapsed=$(( (end - start) / 1000000 ))
+}
+
+seconds() { awk -v ms="$1" 'BEGIN { printf "%.2f s", ms / 1000 }'; }
+
+say "Building the migrate CLI and the tasks (Release)"
+dotnet publish src/MigrationTasks.Cli -c Release -o "$work/cli" -p:UseAppHost=false -nologo -v:q >>"$log" 2>&1
+dotnet build src/MigrationTasks.Tasks -c Release -o "$work/tasks" -nologo -v:q >>"$log" 2>&1
+
+project="$work/Big"
+say "Generating $tables tables, $views views and $procedures procedures in $project/Schema"
+mkdir -p "$project/Schema/Tables" "$project/Schema/Views" "$project/Schema/Procedures"
+for ((i = 1; i <= tables; i++)); do
+  parent=""
+  if [ "$i" -gt 1 ]; then
+    parent="    ParentId int NULL CONSTRAINT FK_T$i FOREIGN KEY REFERENCES dbo.T$((i - 1)) (Id),"
+  fi
+  cat >"$project/Schema/Tables/T$i.sql" <<EOF
+CREATE TABLE dbo.T$i
+(
+    Id int NOT NULL CONSTRAINT PK_T$i PRIMARY KEY,
+    Name nvarchar(100) NOT NULL,
+    Amount decimal(12, 2) NOT NULL,
+$parent
+    CreatedAt datetime2(0) NOT NULL CONSTRAINT DF_T${i}_CreatedAt DEFAULT (sysutcdatetime())
+);
+EOF
+done
+for ((i = 1; i <= views; i++)); do
+  t=$(( (i - 1) % tables + 1 ))
+  cat >"$project/Schema/Views/V$i.sql" <<EOF
+CREATE VIEW dbo.V$i
+AS
+SELECT t.Id, t.Name, t.Amount, t.CreatedAt
+FROM dbo.T$t AS t
+WHERE t.Amount > $i.50;
+EOF
+done
+for ((i = 1; i <= procedures; i++)); do
+  v=$(( (i - 1) % views + 1 ))
+  cat >"$project/Schema/Procedures/P$i.sql" <<EOF
+CREATE PROCEDURE dbo.P$i
+    @Name nvarchar(100)
+AS
+BEGIN
+    SET NOCOUNT ON;
+    SELECT v.Id, v.Amount
+    FROM dbo.V$v AS v
+    WHERE v.Name = @Name
+    ORDER BY v.Id;
+END;
+EOF
+done
+files=$(find "$project/Schema" -name '*.sql' | wc -l)
+
+# 1. The CLI alone, cold process each time.
+find "$project/Schema" -name '*.sql' | sort | sed 's/^/--schema\n/' >"$work/args.rsp"
+printf -- '--out\n%s\n' "$work/cli-out/Big.dacpac" >>"$work/args.rsp"
+cli_times=()
+for ((r = 1; r <= runs; r++)); do
+  say "migrate build-dacpac, run $r of $runs"
+  measure dotnet "$work/cli/migrate.dll" build-dacpac "@$work/args.rsp"
+  cli_times+=("$elapsed")
+done
+grep -h "^Built " "$log" | tail -n 1 >&2
+
+# 2. dotnet build with the repository's targets, as the package would import them.
+cat >"$project/Big.csproj" <<EOF
+<Project Sdk="Microsoft.Build.NoTargets/3.7.0">
+  <Import Project="$root/build/MigrationTasks.props" />
+  <PropertyGroup>
+    <TargetFramework>net8.0</TargetFramework>
+    <MigrationEngine>SqlServer</MigrationEngine>
+    <MigrationDevDatabase>none</MigrationDevDatabase>
+    <MigrationCliPath>$work/cli/migrate.dll</MigrationCliPath>
+    <MigrationTasksAssembly>$work/tasks/MigrationTasks.Tasks.dll</MigrationTasksAssembly>
+  </PropertyGroup>
+  <Import Project="$root/build/MigrationTasks.targets" />
+</Project>
+EOF
+for f in Directory.Build.props Directory.Build.targets Directory.Packages.props; do echo '<Project />' >"$work/$f"; done
+dotnet restore "$project/Big.csproj" -nologo -v:q >>"$log" 2>&1
+build() { dotnet build "$project/Big.csproj" --no-restore -nologo -tl:off -v:n -p:MSBuildDisableNodeReuse=true "$@"; }
+
+say "dotnet build: first build"
+measure build; first="$elapsed"
+built() { grep -c "^ *Built .*Big.dacpac" "$log" || true; }
+before="$(built)"
+say "dotnet build: nothing changed"
+measure build; unchanged="$elapsed"
+if [ "$(built)" != "$before" ]; then
+  say "the build with nothing changed built the dacpac again: the target is not incremental"; exit 1
+fi
+sed -i 's/Amount > 1.50;/Amount > 2.50;/' "$project/Schema/Views/V1.sql"
+say "dotnet build: one schema file changed"
+measure build; changed="$elapsed"
+if [ "$(built)" = "$before" ]; then
+  say "the build after a change did not build the dacpac"; exit 1
+fi
+
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+cat <<EOF
+
+## Dacpac build of $files objects ($tables tables, $views views, $procedures procedures; one file each)
+
+| what | wall time |
+|---|---|
+| \`migrate build-dacpac\`, cold process (median of $runs: $(printf '%s ms ' "${cli_times[@]}")) | $(seconds "$(median "${cli_times[@]}")") |
+| \`dotnet build\`, first build | $(seconds "$first") |
+| \`dotnet build\`, nothing changed (dacpac target skipped) | $(seconds "$unchanged") |
+| \`dotnet build\`, one schema file changed (whole dacpac built again) | $(seconds "$changed") |
+
+Machine: $(nproc) cores, $(dotnet --version) SDK; $(date -u +%Y-%m-%d).
+EOF

@@ -1,0 +1,80 @@
+using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
+using MigrationTasks.Scripts;
+using MigrationTasks.SqlServer.Schema;
+using MigrationTasks.SqlServer.Scripts;
+using Microsoft.SqlServer.TransactSql.ScriptDom;
+
+namespace MigrationTasks.SqlServer.Engine;
+
+/// <summary>
+/// The SQL Server engine. Offline it splits T-SQL scripts with ScriptDom and builds dacpacs (see
+/// <see cref="DacpacBuilder"/>); it does not reach a server yet, and says so rather than pretending.
+/// </summary>
+public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigrationEngine
+{
+    private readonly SqlServerPlatform _platform = platform ?? SqlServerPlatform.Default;
+
+    public string Name => "SqlServer";
+
+    /// <summary>Splits the script into its GO batches; every syntax error of the file is reported (MIG2010).</summary>
+    public PreparedScript Prepare(string path, string text)
+    {
+        var (script, errors) = TSqlScriptParser.Parse(_platform, path, text);
+        if (script is null)
+        {
+            throw new DiagnosticException(errors);
+        }
+
+        var batches = TSqlScriptParser.Batches(script, text);
+        return new PreparedScript(path, text, batches, OutsideTransactionReason(path, text, script));
+    }
+
+    public Task<ITargetDatabase> ConnectAsync(string connectionString, CancellationToken cancellationToken) =>
+        throw new DiagnosticException(Diagnostic.Error(
+            DiagnosticCodes.CannotConnect,
+            "this version of MigrationTasks builds SQL Server dacpacs offline but cannot connect to a SQL Server yet: nothing was deployed. " +
+            "Unset the connection variable, or set MigrationDevDatabase to 'none', until the SQL Server deploy path ships."));
+
+    public Task<IEphemeralServer> StartEphemeralServerAsync(string dataDirectory, bool fresh, CancellationToken cancellationToken) =>
+        throw new EphemeralServerUnavailableException(
+            "a throwaway SQL Server runs in a container, and this version of MigrationTasks does not start one yet");
+
+    /// <summary>
+    /// A script runs in one transaction unless a statement cannot (ALTER DATABASE, BACKUP, full-text catalogs…):
+    /// then every batch must be such a statement, or the file carries the no-transaction marker (MIG2005 otherwise).
+    /// </summary>
+    private static string? OutsideTransactionReason(string path, string text, TSqlScript script)
+    {
+        if (TSqlTransactionRules.HasNoTransactionMarker(text))
+        {
+            return $"marked '{TSqlTransactionRules.NoTransactionMarker}'";
+        }
+
+        var statements = script.Batches.SelectMany(b => b.Statements).ToList();
+        var blockers = statements
+            .Select(s => (Statement: s, Reason: TSqlTransactionRules.WhyNotInTransaction(s)))
+            .Where(s => s.Reason is not null)
+            .ToList();
+        if (blockers.Count == 0)
+        {
+            return null;
+        }
+
+        var first = blockers[0];
+        if (blockers.Count == statements.Count)
+        {
+            return $"{first.Reason} at line {first.Statement.StartLine}";
+        }
+
+        throw new DiagnosticException(Diagnostic.Error(
+            DiagnosticCodes.MixedTransactionMode,
+            $"{first.Reason} cannot run inside a transaction, but this file also holds {statements.Count - blockers.Count} statement(s) that " +
+            "should run in one. Nothing was run. Move it into a migration of its own, or add the line " +
+            $"'{TSqlTransactionRules.NoTransactionMarker}' to run the whole file batch by batch without a transaction " +
+            "(progress is recorded, and a failure leaves the batches before it applied).",
+            path,
+            first.Statement.StartLine,
+            first.Statement.StartColumn));
+    }
+}

@@ -1,0 +1,81 @@
+using System.IO.Compression;
+
+namespace MigrationTasks.EndToEnd.Tests;
+
+/// <summary>
+/// `dotnet build` of SQL Server database projects from the packed package, with no SQL Server anywhere: the dacpac
+/// is DacFx's offline work; the dev deploy says there is no database (MIG1002) and the build still succeeds.
+/// </summary>
+[TestFixture]
+[Parallelizable(ParallelScope.All)]
+public sealed class SqlServerBuildTests
+{
+    [Test]
+    public async Task The_sample_builds_its_dacpac_offline_skips_it_when_nothing_changed_and_rebuilds_it_when_a_file_is_deleted()
+    {
+        var project = await DatabaseProject.FromSampleAsync("SqlShop");
+
+        var (first, firstOutput) = await project.BuildAsync();
+
+        Assert.That(first, Is.EqualTo(0), firstOutput);
+        Assert.That(firstOutput, Does.Contain($"Built {project.Dacpac} (Sql160) from 10 schema file(s) with pre- and post-deployment scripts: 0 warning(s)"));
+        Assert.That(firstOutput, Does.Contain("warning MIG1002: no dev database"));
+        using (var dacpac = ZipFile.OpenRead(project.Dacpac))
+        {
+            Assert.That(dacpac.Entries.Select(e => e.FullName), Is.SupersetOf(new[] { "model.xml", "DacMetadata.xml", "predeploy.sql", "postdeploy.sql" }));
+            var model = new StreamReader(dacpac.GetEntry("model.xml")!.Open()).ReadToEnd();
+            Assert.That(model, Does.Contain("[sales].[PlaceOrder]").And.Contain("[sales].[OrderSummary]").And.Contain("[sales].[OrderTotal]"));
+            Assert.That(new StreamReader(dacpac.GetEntry("postdeploy.sql")!.Open()).ReadToEnd(), Does.Contain("MERGE sales.Product"));
+        }
+
+        var (second, secondOutput) = await project.BuildAsync(null, "-v:d");
+
+        Assert.That(second, Is.EqualTo(0), secondOutput);
+        Assert.That(secondOutput, Does.Contain("Skipping target \"_MigrationBuildDacpac\" because all output files are up-to-date"));
+        Assert.That(secondOutput, Does.Not.Contain("Task \"MigrationTool\""), "no CLI process, so no DacFx work");
+
+        project.Delete("Schema/Procedures/GetCustomerOrders.sql");
+        var (third, thirdOutput) = await project.BuildAsync();
+
+        Assert.That(third, Is.EqualTo(0), thirdOutput);
+        Assert.That(thirdOutput, Does.Contain("from 9 schema file(s)"), "deleting a schema file builds the dacpac again");
+        using var rebuilt = ZipFile.OpenRead(project.Dacpac);
+        Assert.That(new StreamReader(rebuilt.GetEntry("model.xml")!.Open()).ReadToEnd(), Does.Not.Contain("[sales].[GetCustomerOrders]"));
+    }
+
+    [Test]
+    public async Task Syntax_errors_in_two_files_fail_the_build_at_both_WarningsAsErrors_leaves_no_dacpac_and_NoWarn_silences()
+    {
+        var project = await DatabaseProject.CreateAsync(engine: "SqlServer");
+        project.Write("Schema/Customer.sql", "CREATE TABLE dbo.Customer (CustomerId int NOT NULL PRIMARY KEY, Name nvarchar(100) NOT NULL);\n");
+        var first = project.Write("Schema/Broken.sql", "CREATE TABLE dbo.A (Id int,, Name int);\n");
+        var second = project.Write("Schema/AlsoBroken.sql", "CREATE VIEW dbo.B AS\n\n    SELEC 1;\n");
+
+        var (failed, failedOutput) = await project.BuildAsync();
+
+        Assert.That(failed, Is.Not.EqualTo(0));
+        Assert.That(failedOutput, Does.Contain($"{first}(1,28): error MIG2010: T-SQL syntax error (Sql160): Incorrect syntax near ','."));
+        Assert.That(failedOutput, Does.Contain($"{second}(3,5): error MIG2010: T-SQL syntax error (Sql160): Incorrect syntax near 'SELEC'."));
+        Assert.That(File.Exists(project.Dacpac), Is.False);
+
+        project.Delete("Schema/Broken.sql");
+        var view = project.Write("Schema/AlsoBroken.sql", "-- every customer\n\nCREATE VIEW dbo.AllCustomers AS\nSELECT * FROM dbo.Customer;\n");
+        var (warned, warnedOutput) = await project.BuildAsync();
+
+        Assert.That(warned, Is.EqualTo(0), warnedOutput);
+        Assert.That(warnedOutput, Does.Contain($"{view}(4,8): warning MIG2012: SR0001: The shape of the result set"));
+        Assert.That(File.Exists(project.Dacpac), Is.True);
+
+        var (promoted, promotedOutput) = await project.BuildAsync(null, "-p:WarningsAsErrors=MIG2012");
+
+        Assert.That(promoted, Is.Not.EqualTo(0), promotedOutput);
+        Assert.That(promotedOutput, Does.Contain($"{view}(4,8): error MIG2012: SR0001"));
+        Assert.That(File.Exists(project.Dacpac), Is.False, "the earlier dacpac is gone, so the next build cannot skip to it");
+
+        var (silenced, silencedOutput) = await project.BuildAsync(null, "-p:NoWarn=MIG2012");
+
+        Assert.That(silenced, Is.EqualTo(0), silencedOutput);
+        Assert.That(silencedOutput, Does.Not.Contain("warning MIG2012").And.Not.Contain("error MIG2012"));
+        Assert.That(File.Exists(project.Dacpac), Is.True);
+    }
+}
