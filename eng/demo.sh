@@ -37,7 +37,8 @@ chmod 700 "$work/pg"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 as_postgres "$bin/initdb" -D "$work/pg" -A trust -U postgres --no-sync >/dev/null
 as_postgres "$bin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
-trap 'as_postgres "$bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true' EXIT
+# On exit the server stops and its data goes; the reports and the backup stay for reading.
+trap 'as_postgres "$bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work/pg" "$work/state"' EXIT
 for db in staging production; do
   "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE $db" postgres
 done
