@@ -220,7 +220,26 @@ internal static class Verbs
                 arguments.Optional("no-warn"),
                 arguments.Optional("warnings-as-errors"),
                 arguments.Optional("warnings-not-as-errors"),
-                string.Equals(arguments.Optional("treat-warnings-as-errors"), "true", StringComparison.OrdinalIgnoreCase))));
+                string.Equals(arguments.Optional("treat-warnings-as-errors"), "true", StringComparison.OrdinalIgnoreCase)),
+            SqlCmdVariables(arguments)));
+    }
+
+    /// <summary><c>--sqlcmd-variable name=value</c>, repeated: the project's SqlCmdVariable items.</summary>
+    private static Dictionary<string, string> SqlCmdVariables(Arguments arguments)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var pair in arguments.All("sqlcmd-variable"))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw Arguments.Invalid($"--sqlcmd-variable '{pair}' is not name=value.");
+            }
+
+            variables[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        return variables;
     }
 
     private static string? AtMostOne(Arguments arguments, string name) => arguments.All(name) switch

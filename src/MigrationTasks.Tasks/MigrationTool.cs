@@ -76,6 +76,9 @@ namespace MigrationTasks.Tasks
 
         public ITaskItem[] PostDeploy { get; set; } = [];
 
+        /// <summary>SQL Server: SSDT's SqlCmdVariable items (Include = name; Value, else DefaultValue).</summary>
+        public ITaskItem[] SqlCmdVariables { get; set; } = [];
+
         /// <summary>The file a verb writes, e.g. the dacpac.</summary>
         public string OutputFile { get; set; } = "";
 
@@ -145,6 +148,12 @@ namespace MigrationTasks.Tasks
             foreach (var item in PostDeploy)
             {
                 Add(lines, "post-deploy", item.GetMetadata("FullPath"));
+            }
+
+            foreach (var item in SqlCmdVariables)
+            {
+                var value = item.GetMetadata("Value");
+                Add(lines, "sqlcmd-variable", item.ItemSpec + "=" + OneLine(string.IsNullOrEmpty(value) ? item.GetMetadata("DefaultValue") : value));
             }
 
             foreach (var item in Migrations)

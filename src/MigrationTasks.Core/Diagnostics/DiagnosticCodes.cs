@@ -55,6 +55,21 @@ public static class DiagnosticCodes
     /// <summary>DacFx could not build the dacpac, or it cannot be written.</summary>
     public const string DacpacNotWritten = "MIG2013";
 
+    /// <summary>A pre- or post-deployment script uses a SQLCMD variable ($(name)) that no :setvar, SqlCmdVariable item or built-in defines.</summary>
+    public const string SqlCmdVariableUndefined = "MIG2020";
+
+    /// <summary>A SQLCMD :r include names a file that does not exist.</summary>
+    public const string SqlCmdIncludeNotFound = "MIG2021";
+
+    /// <summary>SQLCMD :r includes form a cycle (a file includes itself, directly or through others).</summary>
+    public const string SqlCmdIncludeCycle = "MIG2022";
+
+    /// <summary>A SQLCMD command the build does not support (:connect, !!, :out…) or a malformed :setvar/:r.</summary>
+    public const string SqlCmdUnsupported = "MIG2023";
+
+    /// <summary>A Build, PreDeploy, PostDeploy item or :r include differs in case from the file on disk; the file on disk is used.</summary>
+    public const string PathCaseMismatch = "MIG2024";
+
     /// <summary>A database test returned rows: the rows are the failures it found.</summary>
     public const string TestFailed = "MIG3001";
 

@@ -8,6 +8,7 @@ namespace MigrationTasks.SqlServer.Schema;
 /// <param name="PostDeploymentScript">Run after the deploy (<c>Deploy/PostDeployment.sql</c>); carried in the dacpac.</param>
 /// <param name="OutputPath">The dacpac to write; deleted when the build has errors, so that no stale one is deployed.</param>
 /// <param name="DatabaseName">The dacpac's name (its metadata), by default the file name without extension.</param>
+/// <param name="SqlCmdVariables">SQLCMD variables of the deployment scripts (SqlCmdVariable items), besides the built-in DatabaseName.</param>
 /// <param name="AnalysisRules">MigrationCodeAnalysisRules, see <see cref="CodeAnalysisRules"/>.</param>
 public sealed record DacpacBuildOptions(
     IReadOnlyList<string> SchemaFiles,
@@ -17,4 +18,5 @@ public sealed record DacpacBuildOptions(
     SqlServerPlatform? Platform = null,
     string? DatabaseName = null,
     CodeAnalysisRules? AnalysisRules = null,
-    WarningPolicy? Warnings = null);
+    WarningPolicy? Warnings = null,
+    IReadOnlyDictionary<string, string>? SqlCmdVariables = null);

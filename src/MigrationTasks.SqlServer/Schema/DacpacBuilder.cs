@@ -27,9 +27,11 @@ public sealed class DacpacBuilder(Reporter reporter)
         var platform = options.Platform ?? SqlServerPlatform.Default;
         var found = new List<Diagnostic>();
 
-        var schema = ReadAndParse(platform, options.SchemaFiles.Distinct(StringComparer.Ordinal), found);
-        var preDeployment = ReadAndParse(platform, new[] { options.PreDeploymentScript }.OfType<string>(), found);
-        var postDeployment = ReadAndParse(platform, new[] { options.PostDeploymentScript }.OfType<string>(), found);
+        var schemaFiles = options.SchemaFiles.Select(f => SourcePath.Resolve(f, found)).Distinct(StringComparer.Ordinal).ToList();
+        var schema = ReadAndParse(platform, schemaFiles, found);
+        var variables = SqlCmdVariables(options);
+        var preDeployment = ExpandAndParse(platform, options.PreDeploymentScript, variables, found);
+        var postDeployment = ExpandAndParse(platform, options.PostDeploymentScript, variables, found);
         if (found.Any(d => d.IsError))
         {
             return Finish(options, found, written: false);
@@ -171,6 +173,47 @@ public sealed class DacpacBuilder(Reporter reporter)
         }
 
         return files;
+    }
+
+    /// <summary>
+    /// SSDT's built-in DatabaseName (the database the dacpac is built for), then the project's SqlCmdVariable items,
+    /// which a <c>:setvar</c> in the script can still change.
+    /// </summary>
+    private static Dictionary<string, string> SqlCmdVariables(DacpacBuildOptions options)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["DatabaseName"] = options.DatabaseName ?? Path.GetFileNameWithoutExtension(options.OutputPath),
+        };
+        foreach (var (name, value) in options.SqlCmdVariables ?? new Dictionary<string, string>())
+        {
+            variables[name] = value;
+        }
+
+        return variables;
+    }
+
+    /// <summary>
+    /// A deployment script with its SQLCMD syntax expanded (MIG2020–MIG2024), then parsed by ScriptDom, its syntax
+    /// errors (MIG2010) placed at the file and line they were written in, which may be an included file.
+    /// </summary>
+    private static List<(string Path, string Text)> ExpandAndParse(
+        SqlServerPlatform platform, string? path, IReadOnlyDictionary<string, string> variables, List<Diagnostic> found)
+    {
+        if (path is null)
+        {
+            return [];
+        }
+
+        var script = SqlCmdScript.Expand(path, variables);
+        found.AddRange(script.Diagnostics);
+        if (script.Diagnostics.Any(d => d.IsError))
+        {
+            return [];
+        }
+
+        found.AddRange(TSqlScriptParser.Parse(platform, path, script.Text).Errors.Select(script.ToSource));
+        return [(path, script.Text)];
     }
 
     private static Diagnostic? Write(TSqlModel model, DacpacBuildOptions options, IEnumerable<(string Part, string Text)> deployment)

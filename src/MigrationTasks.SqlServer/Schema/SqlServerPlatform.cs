@@ -42,15 +42,34 @@ public sealed class SqlServerPlatform
     /// <summary>A new parser (parsers are not thread-safe), QUOTED_IDENTIFIER on as in SSDT.</summary>
     public TSqlParser CreateParser() => _createParser();
 
-    /// <summary>The platform named <paramref name="name"/> (case-insensitive); MIG1001 naming the valid ones otherwise.</summary>
+    /// <summary>
+    /// The platform named <paramref name="name"/> (case-insensitive), or by an SSDT project's <c>DSP</c>
+    /// (<c>Microsoft.Data.Tools.Schema.Sql.Sql130DatabaseSchemaProvider</c>); MIG1001 naming the valid ones otherwise.
+    /// </summary>
     public static SqlServerPlatform Parse(string? name)
     {
         name = string.IsNullOrWhiteSpace(name) ? DefaultName : name.Trim();
-        return All.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        var platformName = FromSchemaProvider(name);
+        return All.FirstOrDefault(p => p.Name.Equals(platformName, StringComparison.OrdinalIgnoreCase))
             ?? throw new DiagnosticException(Diagnostic.Error(
                 DiagnosticCodes.InvalidOption,
-                $"MigrationSqlServerVersion '{name}' is not a SQL Server version this package builds for; use one of {string.Join(", ", All.Select(p => p.Name))}."));
+                $"MigrationSqlServerVersion (or DSP) '{name}' is not a SQL Server version this package builds for; use one of {string.Join(", ", All.Select(p => p.Name))}."));
     }
 
     public override string ToString() => Name;
+
+    /// <summary>Sql130 from SSDT's Microsoft.Data.Tools.Schema.Sql.Sql130DatabaseSchemaProvider; AzureV12 from SqlAzureV12…</summary>
+    private static string FromSchemaProvider(string name)
+    {
+        const string Prefix = "Microsoft.Data.Tools.Schema.Sql.";
+        const string Suffix = "DatabaseSchemaProvider";
+        if (!name.EndsWith(Suffix, StringComparison.OrdinalIgnoreCase))
+        {
+            return name;
+        }
+
+        var core = name[..^Suffix.Length];
+        core = core.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) ? core[Prefix.Length..] : core;
+        return core.Equals("SqlAzureV12", StringComparison.OrdinalIgnoreCase) ? "AzureV12" : core;
+    }
 }

@@ -13,6 +13,9 @@ public sealed class SqlServerPlatformTests
     [TestCase("sql150", SqlServerVersion.Sql150)]
     [TestCase("Sql170", SqlServerVersion.Sql170)]
     [TestCase("AzureV12", SqlServerVersion.SqlAzure)]
+    [TestCase("Microsoft.Data.Tools.Schema.Sql.Sql130DatabaseSchemaProvider", SqlServerVersion.Sql130)]
+    [TestCase("Microsoft.Data.Tools.Schema.Sql.Sql150DatabaseSchemaProvider", SqlServerVersion.Sql150)]
+    [TestCase("Microsoft.Data.Tools.Schema.Sql.SqlAzureV12DatabaseSchemaProvider", SqlServerVersion.SqlAzure)]
     public void MigrationSqlServerVersion_names_the_DacFx_model_version(string? name, SqlServerVersion expected)
     {
         Assert.That(SqlServerPlatform.Parse(name).Version, Is.EqualTo(expected));
@@ -24,7 +27,7 @@ public sealed class SqlServerPlatformTests
         var e = Assert.Throws<DiagnosticException>(() => SqlServerPlatform.Parse("Sql2022"))!;
 
         Assert.That(e.Diagnostics.Single().ToString(), Is.EqualTo(
-            "migrate: error MIG1001: MigrationSqlServerVersion 'Sql2022' is not a SQL Server version this package builds for; use one of Sql130, Sql140, Sql150, Sql160, Sql170, AzureV12."));
+            "migrate: error MIG1001: MigrationSqlServerVersion (or DSP) 'Sql2022' is not a SQL Server version this package builds for; use one of Sql130, Sql140, Sql150, Sql160, Sql170, AzureV12."));
     }
 
     [Test]
