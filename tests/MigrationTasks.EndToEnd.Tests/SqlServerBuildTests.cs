@@ -78,4 +78,47 @@ public sealed class SqlServerBuildTests
         Assert.That(silencedOutput, Does.Not.Contain("warning MIG2012").And.Not.Contain("error MIG2012"));
         Assert.That(File.Exists(project.Dacpac), Is.True);
     }
+
+    [Test]
+    public async Task An_SSDT_projects_pasted_ItemGroups_build_with_their_DSP_SQLCMD_scripts_and_a_misspelled_item()
+    {
+        var project = await DatabaseProject.CreateAsync(
+            engine: "SqlServer",
+            extraProperties: "<DSP>Microsoft.Data.Tools.Schema.Sql.Sql130DatabaseSchemaProvider</DSP>",
+            extraItems: """
+                <Folder Include="dbo\" />
+                <Folder Include="dbo\Stored Procedures\" />
+                <Build Include="dbo\Tables\Customer.sql" />
+                <Build Include="dbo\Stored Procedures\GetCustomer.sql" />
+                <Build Include="dbo\Views\customerNames.sql" />
+                <PreDeploy Include="Scripts\Script.PreDeployment.sql" />
+                <PostDeploy Include="Scripts\Script.PostDeployment.sql" />
+                <None Include="Scripts\Reference Data\Countries.sql" />
+                <SqlCmdVariable Include="Environment">
+                  <DefaultValue>dev</DefaultValue>
+                  <Value>$(SqlCmdVar__1)</Value>
+                </SqlCmdVariable>
+                """);
+        project.Write("dbo/Tables/Customer.sql", "\uFEFFCREATE TABLE [dbo].[Customer] ([CustomerId] INT NOT NULL PRIMARY KEY, [Name] NVARCHAR(100) NOT NULL);\n");
+        project.Write("dbo/Stored Procedures/GetCustomer.sql", "CREATE PROCEDURE [dbo].[GetCustomer] @Id INT AS SELECT [Name] FROM [dbo].[Customer] WHERE [CustomerId] = @Id;\n");
+        var view = project.Write("dbo/Views/CustomerNames.sql", "CREATE VIEW [dbo].[CustomerNames] AS SELECT [Name] FROM [dbo].[Customer];\n");
+        project.Write("Scripts/Script.PreDeployment.sql", "PRINT N'Deploying $(DatabaseName)';\n");
+        project.Write("Scripts/Script.PostDeployment.sql", ":setvar Owner \"ops\"\n:r \".\\Reference Data\\Countries.sql\"\nPRINT N'Deployed $(DatabaseName) in $(Environment) by $(Owner)';\n");
+        project.Write("Scripts/Reference Data/Countries.sql", "MERGE INTO [dbo].[Customer] AS t USING (VALUES (1, N'First')) AS s ([CustomerId], [Name]) ON t.[CustomerId] = s.[CustomerId]\nWHEN NOT MATCHED THEN INSERT ([CustomerId], [Name]) VALUES (s.[CustomerId], s.[Name]);\n");
+        // Not a Build item: listing Build items replaces the Schema/ glob, as in SSDT, so this broken file is not compiled.
+        project.Write("Schema/Stray.sql", "CREATE TABLE dbo.Stray (Id int,, Name int);\n");
+
+        var (exitCode, output) = await project.BuildAsync();
+
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain($"Built {project.Dacpac} (Sql130) from 3 schema file(s) with pre- and post-deployment scripts"));
+        Assert.That(output, Does.Contain($"warning MIG2024: '{project.PathOf("dbo/Views/customerNames.sql")}' does not exist, but '{view}' does, which differs only in case"));
+        using var dacpac = ZipFile.OpenRead(project.Dacpac);
+        var model = new StreamReader(dacpac.GetEntry("model.xml")!.Open()).ReadToEnd();
+        Assert.That(model, Does.Contain("[dbo].[Customer]").And.Contain("[dbo].[GetCustomer]").And.Contain("[dbo].[CustomerNames]").And.Not.Contain("Stray"));
+        Assert.That(model, Does.Contain("Sql130DatabaseSchemaProvider"));
+        Assert.That(new StreamReader(dacpac.GetEntry("predeploy.sql")!.Open()).ReadToEnd(), Is.EqualTo("PRINT N'Deploying Db';\n"));
+        var post = new StreamReader(dacpac.GetEntry("postdeploy.sql")!.Open()).ReadToEnd();
+        Assert.That(post, Does.Contain("MERGE INTO [dbo].[Customer] AS t").And.Contain("PRINT N'Deployed Db in dev by ops';"));
+    }
 }
