@@ -176,9 +176,12 @@ public sealed partial class SqlCmdScript
                 return; // the deploy decides what happens on an error, not the script
             }
 
+            var malformed = MalformedKnownCommand().IsMatch(command);
             Diagnostics.Add(Diagnostic.Error(
                 DiagnosticCodes.SqlCmdUnsupported,
-                $"the SQLCMD command '{command.Trim()}' is not supported in a deployment script (only :setvar, :r and :on error are); remove it.",
+                malformed
+                    ? $"the SQLCMD command '{command.Trim()}' is malformed; write ':setvar name \"value\"', ':r path' or ':on error exit'."
+                    : $"the SQLCMD command '{command.Trim()}' is not supported in a deployment script (only :setvar, :r and :on error are); remove it.",
                 path,
                 line,
                 column));
@@ -302,6 +305,9 @@ public sealed partial class SqlCmdScript
 
     [GeneratedRegex(@"^:on\s+error\s+(exit|ignore)\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex OnError();
+
+    [GeneratedRegex(@"^:(setvar|r|on)(\s|$)", RegexOptions.IgnoreCase)]
+    private static partial Regex MalformedKnownCommand();
 
     [GeneratedRegex(@"\$\((?<name>[\w\-]+)\)")]
     private static partial Regex Variable();

@@ -111,7 +111,7 @@ public sealed class SqlCmdScriptTests
         {
             $"{path}(1,1): error MIG2023: the SQLCMD command ':connect otherserver' is not supported in a deployment script (only :setvar, :r and :on error are); remove it.",
             $"{path}(2,3): error MIG2021: :r includes '.\\Missing.sql', but '{_folder.PathOf("Missing.sql")}' does not exist (a relative path is relative to the including file).",
-            $"{path}(3,1): error MIG2023: the SQLCMD command ':setvar' is not supported in a deployment script (only :setvar, :r and :on error are); remove it.",
+            $"{path}(3,1): error MIG2023: the SQLCMD command ':setvar' is malformed; write ':setvar name \"value\"', ':r path' or ':on error exit'.",
         }));
     }
 
