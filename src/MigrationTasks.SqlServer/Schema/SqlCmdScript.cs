@@ -15,9 +15,9 @@ namespace MigrationTasks.SqlServer.Schema;
 /// </summary>
 public sealed partial class SqlCmdScript
 {
-    private readonly List<(string File, int Line)> _origins;
+    private readonly List<Origin> _origins;
 
-    private SqlCmdScript(string text, List<(string File, int Line)> origins, IReadOnlyList<Diagnostic> diagnostics)
+    private SqlCmdScript(string text, List<Origin> origins, IReadOnlyList<Diagnostic> diagnostics)
     {
         Text = text;
         _origins = origins;
@@ -52,9 +52,39 @@ public sealed partial class SqlCmdScript
             return diagnostic;
         }
 
-        var (file, line) = _origins[Math.Min(diagnostic.Line, _origins.Count) - 1];
-        return diagnostic with { File = file, Line = line };
+        var origin = _origins[Math.Min(diagnostic.Line, _origins.Count) - 1];
+        return diagnostic with { File = origin.File, Line = origin.Line, Column = origin.ColumnOf(diagnostic.Column) };
     }
+
+    /// <summary>Where a line of the expanded text was written, and the variables substituted in it (to map columns back).</summary>
+    private sealed record Origin(string File, int Line, IReadOnlyList<Substitution> Substitutions)
+    {
+        /// <summary>The column in the written line: shifted by every value before it, or the $(name) an error falls inside.</summary>
+        public int ColumnOf(int column)
+        {
+            var shift = 0;
+            foreach (var s in Substitutions)
+            {
+                if (column > s.ExpandedStart + s.ExpandedLength)
+                {
+                    shift += s.WrittenLength - s.ExpandedLength;
+                }
+                else if (column > s.ExpandedStart)
+                {
+                    return s.WrittenStart + 1;
+                }
+                else
+                {
+                    break;
+                }
+            }
+
+            return column <= 0 ? column : column + shift;
+        }
+    }
+
+    /// <summary>A $(name) at 0-based <c>WrittenStart</c> in the file, replaced by a value at <c>ExpandedStart</c>.</summary>
+    private sealed record Substitution(int WrittenStart, int WrittenLength, int ExpandedStart, int ExpandedLength);
 
     private enum Lexical
     {
@@ -72,7 +102,7 @@ public sealed partial class SqlCmdScript
 
         public StringBuilder Output { get; } = new();
 
-        public List<(string File, int Line)> Origins { get; } = [];
+        public List<Origin> Origins { get; } = [];
 
         public List<Diagnostic> Diagnostics { get; } = [];
 
@@ -103,8 +133,9 @@ public sealed partial class SqlCmdScript
                     continue;
                 }
 
-                Output.Append(Substitute(path, lineNumber, content, ref state, ref depth)).Append(terminator);
-                Origins.Add((path, lineNumber));
+                var substitutions = new List<Substitution>();
+                Output.Append(Substitute(path, lineNumber, content, ref state, ref depth, substitutions)).Append(terminator);
+                Origins.Add(new Origin(path, lineNumber, substitutions));
             }
 
             // An included file without a final newline must not glue its last line to the includer's next one.
@@ -142,7 +173,7 @@ public sealed partial class SqlCmdScript
                 var target = include.Groups["quoted"].Success ? include.Groups["quoted"].Value : include.Groups["plain"].Value.Trim();
                 var state = Lexical.String; // substitute everywhere in the path
                 var depth = 0;
-                target = Substitute(path, line, target, ref state, ref depth);
+                target = Substitute(path, line, target, ref state, ref depth, []);
                 var resolved = SourcePath.Resolve(Path.Combine(Path.GetDirectoryName(path)!, SourcePath.Normalize(target)), Diagnostics, path, line);
                 if (!File.Exists(resolved))
                 {
@@ -188,7 +219,7 @@ public sealed partial class SqlCmdScript
         }
 
         /// <summary>The line with <c>$(name)</c> replaced outside comments; <paramref name="state"/> carries over to the next line.</summary>
-        private string Substitute(string path, int line, string content, ref Lexical state, ref int depth)
+        private string Substitute(string path, int line, string content, ref Lexical state, ref int depth, List<Substitution> substitutions)
         {
             var result = new StringBuilder(content.Length);
             var i = 0;
@@ -249,6 +280,7 @@ public sealed partial class SqlCmdScript
                     var name = variable.Groups["name"].Value;
                     if (_variables.TryGetValue(name, out var value))
                     {
+                        substitutions.Add(new Substitution(i, variable.Length, result.Length, value.Length));
                         result.Append(value);
                     }
                     else

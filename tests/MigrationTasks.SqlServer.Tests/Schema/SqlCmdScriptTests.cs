@@ -1,6 +1,7 @@
 using System.Text;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.SqlServer.Schema;
+using MigrationTasks.SqlServer.Scripts;
 
 namespace MigrationTasks.SqlServer.Tests.Schema;
 
@@ -129,5 +130,16 @@ public sealed class SqlCmdScriptTests
             $"{path}(1): warning MIG2024: '{_folder.PathOf("scripts/seed.SQL")}' does not exist, but '{seed}' does, which differs only in case: using it. " +
             "Change the :r include to the file's exact name, because file names are case-sensitive on Linux.",
         }));
+    }
+
+    [Test]
+    public void A_syntax_error_after_a_substituted_value_is_reported_at_the_column_as_written()
+    {
+        var path = _folder.Write("Post.sql", ":setvar Greeting \"a much longer value\"\nSELECT '$(Greeting)',, 1;\n");
+
+        var script = SqlCmdScript.Expand(path, DatabaseName);
+        var errors = TSqlScriptParser.Parse(SqlServerPlatform.Default, path, script.Text).Errors.Select(script.ToSource);
+
+        Assert.That(errors.Select(e => (e.File, e.Line, e.Column)), Is.EqualTo(new[] { (path, 2, 22) }));
     }
 }
