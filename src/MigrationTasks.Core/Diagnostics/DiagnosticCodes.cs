@@ -203,6 +203,18 @@ public static class DiagnosticCodes
     /// <summary>A backup was taken of another database than the one named by the connection variable.</summary>
     public const string BackupOfAnotherDatabase = "MIG6023";
 
+    /// <summary>SQL Server: the edition (Azure SQL Database, Managed Instance) cannot BACKUP TO DISK; no backup, no deploy.</summary>
+    public const string SqlServerBackupNotSupported = "MIG6030";
+
+    /// <summary>SQL Server: the server wrote the backup to a path this machine cannot read (--backup-dir must be shared).</summary>
+    public const string SqlServerBackupNotVisible = "MIG6031";
+
+    /// <summary>SQL Server: RESTORE DATABASE failed part-way; the database may be left restoring and needs a person.</summary>
+    public const string SqlServerRestoreIncomplete = "MIG6032";
+
+    /// <summary>SQL Server: sp_getapplock refused the deploy lock request (cancelled, deadlock victim or a call error).</summary>
+    public const string SqlServerLockRefused = "MIG6033";
+
     /// <summary>An applied migration's bytes changed since it was applied.</summary>
     public const string AppliedMigrationChanged = "MIG7001";
 

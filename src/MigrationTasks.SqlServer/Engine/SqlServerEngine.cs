@@ -1,6 +1,7 @@
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Scripts;
+using MigrationTasks.SqlServer.Live;
 using MigrationTasks.SqlServer.Schema;
 using MigrationTasks.SqlServer.Scripts;
 using Microsoft.SqlServer.TransactSql.ScriptDom;
@@ -9,7 +10,8 @@ namespace MigrationTasks.SqlServer.Engine;
 
 /// <summary>
 /// The SQL Server engine. Offline it splits T-SQL scripts with ScriptDom and builds dacpacs (see
-/// <see cref="DacpacBuilder"/>); it does not reach a server yet, and says so rather than pretending.
+/// <see cref="DacpacBuilder"/>); online it applies migrations, runs tests, backs up and restores through
+/// <see cref="SqlServerDatabase"/> (SqlClient). It starts no throwaway server yet.
 /// </summary>
 public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigrationEngine
 {
@@ -30,11 +32,12 @@ public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigra
         return new PreparedScript(path, text, batches, OutsideTransactionReason(path, text, script));
     }
 
-    public Task<ITargetDatabase> ConnectAsync(string connectionString, CancellationToken cancellationToken) =>
-        throw new DiagnosticException(Diagnostic.Error(
-            DiagnosticCodes.CannotConnect,
-            "this version of MigrationTasks builds SQL Server dacpacs offline but cannot connect to a SQL Server yet: nothing was deployed. " +
-            "Unset the connection variable, or set MigrationDevDatabase to 'none', until the SQL Server deploy path ships."));
+    /// <summary>
+    /// Opens the database with SqlClient: the connection check (15 s connect timeout unless the string sets one)
+    /// that must pass before any DacFx call. MIG1003/MIG1004 never repeat the connection string.
+    /// </summary>
+    public async Task<ITargetDatabase> ConnectAsync(string connectionString, CancellationToken cancellationToken) =>
+        await SqlServerDatabase.OpenAsync(SqlServerConnections.Parse(connectionString), cancellationToken);
 
     public Task<IEphemeralServer> StartEphemeralServerAsync(string dataDirectory, bool fresh, CancellationToken cancellationToken) =>
         throw new EphemeralServerUnavailableException(

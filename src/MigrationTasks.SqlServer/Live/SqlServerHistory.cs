@@ -1,0 +1,139 @@
+using System.Data;
+using MigrationTasks.Engines;
+using Microsoft.Data.SqlClient;
+
+namespace MigrationTasks.SqlServer.Live;
+
+/// <summary>
+/// The history table <c>migrationtasks.history</c>, with the columns of PostgreSQL's: one row per attempt to apply
+/// a script. Schema-qualified in every statement because a migration may change the user's default schema.
+/// </summary>
+internal static class SqlServerHistory
+{
+    public const string Schema = "migrationtasks";
+
+    private const string Columns =
+        "id, version, description, script, checksum_sha256, statements_applied, statements_total, " +
+        "applied_statements_sha256, outcome, started_at, finished_at, error";
+
+    public static async Task EnsureTableAsync(SqlConnection connection, CancellationToken cancellationToken)
+    {
+        // CREATE SCHEMA must be the only statement of its batch, hence EXEC.
+        await using var command = new SqlCommand(
+            """
+            IF SCHEMA_ID(N'migrationtasks') IS NULL EXEC(N'CREATE SCHEMA migrationtasks');
+            IF OBJECT_ID(N'migrationtasks.history', N'U') IS NULL
+            CREATE TABLE migrationtasks.history (
+                id bigint IDENTITY(1, 1) NOT NULL CONSTRAINT pk_migrationtasks_history PRIMARY KEY,
+                version nvarchar(200) NULL,
+                description nvarchar(1000) NOT NULL,
+                script nvarchar(400) NOT NULL,
+                kind nvarchar(20) NOT NULL,
+                checksum_sha256 nvarchar(64) NOT NULL,
+                statements_applied int NOT NULL,
+                statements_total int NOT NULL,
+                applied_statements_sha256 nvarchar(64) NOT NULL,
+                outcome nvarchar(10) NOT NULL CONSTRAINT ck_migrationtasks_history_outcome CHECK (outcome IN (N'success', N'failed', N'running')),
+                started_at datetimeoffset(7) NOT NULL,
+                finished_at datetimeoffset(7) NULL,
+                error nvarchar(max) NULL,
+                applied_by_user nvarchar(128) NOT NULL CONSTRAINT df_migrationtasks_history_user DEFAULT (ORIGINAL_LOGIN()),
+                applied_by_host nvarchar(128) NOT NULL,
+                package_id nvarchar(200) NULL,
+                package_version nvarchar(100) NULL
+            );
+            """,
+            connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public static async Task<IReadOnlyList<HistoryEntry>> ReadAsync(SqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using (var exists = new SqlCommand("SELECT CASE WHEN OBJECT_ID(N'migrationtasks.history', N'U') IS NULL THEN 0 ELSE 1 END", connection))
+        {
+            if ((int)(await exists.ExecuteScalarAsync(cancellationToken))! == 0)
+            {
+                return [];
+            }
+        }
+
+        await using var command = new SqlCommand($"SELECT {Columns} FROM migrationtasks.history ORDER BY id", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<HistoryEntry>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new HistoryEntry(
+                reader.GetInt64(0),
+                reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.GetInt32(5),
+                reader.GetInt32(6),
+                reader.GetString(7),
+                Enum.Parse<HistoryOutcome>(reader.GetString(8), ignoreCase: true),
+                reader.GetDateTimeOffset(9),
+                reader.IsDBNull(10) ? null : reader.GetDateTimeOffset(10),
+                reader.IsDBNull(11) ? null : reader.GetString(11)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Adds a row for an attempt, inside <paramref name="transaction"/> (the migration's) when given, and returns its id.</summary>
+    public static async Task<long> InsertAsync(
+        SqlConnection connection, SqlTransaction? transaction, MigrationStep step, ApplyContext context, string outcome, int statementsApplied,
+        DateTimeOffset startedAt, string? error, CancellationToken cancellationToken)
+    {
+        await using var command = new SqlCommand(
+            """
+            INSERT INTO migrationtasks.history (version, description, script, kind, checksum_sha256, statements_applied,
+                statements_total, applied_statements_sha256, outcome, started_at, finished_at, error, applied_by_host,
+                package_id, package_version)
+            OUTPUT inserted.id
+            VALUES (@version, @description, @script, @kind, @checksum, @applied, @total, @appliedChecksum, @outcome, @startedAt,
+                CASE WHEN @outcome = N'running' THEN NULL ELSE SYSDATETIMEOFFSET() END, @error, @host, @packageId, @packageVersion)
+            """,
+            connection,
+            transaction);
+        var file = step.File;
+        Add(command, "@version", file.Version?.Canonical);
+        Add(command, "@description", file.Description);
+        Add(command, "@script", file.ScriptName);
+        Add(command, "@kind", file.Kind.ToString().ToLowerInvariant());
+        Add(command, "@checksum", file.Checksum);
+        command.Parameters.Add(new SqlParameter("@applied", SqlDbType.Int) { Value = statementsApplied });
+        command.Parameters.Add(new SqlParameter("@total", SqlDbType.Int) { Value = step.Script.Statements.Count });
+        Add(command, "@appliedChecksum", StatementChecksum.Of(step.Script.Statements, statementsApplied));
+        Add(command, "@outcome", outcome);
+        command.Parameters.Add(new SqlParameter("@startedAt", SqlDbType.DateTimeOffset) { Value = startedAt });
+        Add(command, "@error", error);
+        Add(command, "@host", context.AppliedByHost);
+        Add(command, "@packageId", context.PackageId);
+        Add(command, "@packageVersion", context.PackageVersion);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Records how far a non-transactional migration got, after each batch.</summary>
+    public static async Task UpdateProgressAsync(
+        SqlConnection connection, long id, MigrationStep step, int statementsApplied, string outcome, string? error, CancellationToken cancellationToken)
+    {
+        await using var command = new SqlCommand(
+            """
+            UPDATE migrationtasks.history
+            SET statements_applied = @applied, applied_statements_sha256 = @appliedChecksum, outcome = @outcome, error = @error,
+                finished_at = CASE WHEN @outcome = N'running' THEN NULL ELSE SYSDATETIMEOFFSET() END
+            WHERE id = @id
+            """,
+            connection);
+        command.Parameters.Add(new SqlParameter("@id", SqlDbType.BigInt) { Value = id });
+        command.Parameters.Add(new SqlParameter("@applied", SqlDbType.Int) { Value = statementsApplied });
+        Add(command, "@appliedChecksum", StatementChecksum.Of(step.Script.Statements, statementsApplied));
+        Add(command, "@outcome", outcome);
+        Add(command, "@error", error);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void Add(SqlCommand command, string name, string? value) =>
+        command.Parameters.Add(new SqlParameter(name, SqlDbType.NVarChar, -1) { Value = (object?)value ?? DBNull.Value });
+}

@@ -1,0 +1,39 @@
+using MigrationTasks.Engines;
+using MigrationTasks.Schema;
+
+namespace MigrationTasks.SqlServer.Live;
+
+/// <summary>A database made for one validation (an empty shadow); disposing it drops it.</summary>
+internal sealed class SqlServerScratchDatabase(SqlServerDatabase database, Func<Task> drop, string kind = "shadow") : ITargetDatabase
+{
+    public string DisplayName => $"{kind} database {database.DisplayName}";
+
+    public Task<IAsyncDisposable> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken) =>
+        database.AcquireDeployLockAsync(maxWait, cancellationToken);
+
+    public Task<IReadOnlyList<HistoryEntry>> ReadHistoryAsync(CancellationToken cancellationToken) => database.ReadHistoryAsync(cancellationToken);
+
+    public Task ApplyAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken) =>
+        database.ApplyAsync(step, context, cancellationToken);
+
+    public Task<SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken) => database.ReadSchemaAsync(cancellationToken);
+
+    public Task<IRehearsal> BeginRehearsalAsync(CancellationToken cancellationToken) => database.BeginRehearsalAsync(cancellationToken);
+
+    public Task<TestRun> RunTestAsync(PreparedScript test, CancellationToken cancellationToken) => database.RunTestAsync(test, cancellationToken);
+
+    public Task<(ITargetDatabase? Shadow, string? Reason)> TryCreateShadowAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<(ITargetDatabase?, string?)>((null, "a shadow database has no shadow of its own"));
+
+    public Task<DatabaseBackup> BackupAsync(string backupDirectory, CancellationToken cancellationToken) => database.BackupAsync(backupDirectory, cancellationToken);
+
+    public Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken) => database.RestoreAsync(backup, cancellationToken);
+
+    public Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken) => database.TryCreateCopyAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await database.DisposeAsync();
+        await drop();
+    }
+}
