@@ -109,6 +109,20 @@ internal static class SqlServerBackups
                 "(the same machine, or a network share mounted at the same path on both)."));
         }
 
+        string sha256;
+        try
+        {
+            sha256 = await DatabaseBackup.HashFileAsync(path, cancellationToken);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new DiagnosticException(Diagnostic.Error(
+                DiagnosticCodes.SqlServerBackupNotVisible,
+                $"{displayName} wrote the backup to {path}, but this machine cannot read it ({e.Message}), so it cannot be hashed or restored by id: " +
+                "nothing was migrated. Let the runner's user read the files the SQL Server service account writes in --backup-dir " +
+                "(e.g. a shared group, or default ACLs on the folder)."));
+        }
+
         var backup = new DatabaseBackup(
             id,
             path,
@@ -119,7 +133,7 @@ internal static class SqlServerBackups
             clock.Elapsed,
             $"{proof}; schema hash recorded under the deploy lock (table contents are not fingerprinted on SQL Server: the backup's CHECKSUM covers every page)")
         {
-            DumpSha256 = await DatabaseBackup.HashFileAsync(path, cancellationToken),
+            DumpSha256 = sha256,
             Format = $"SQL Server native backup, COPY_ONLY with CHECKSUM ({identity.Version})",
             Schema = schema,
         };

@@ -69,9 +69,10 @@ internal sealed class SqlServerDatabase : ITargetDatabase
             await connection.OpenAsync(cancellationToken);
             return connection;
         }
-        catch (Exception e) when (e is SqlException or InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception
-                                      or System.Security.Authentication.AuthenticationException or AggregateException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Any failure to open is MIG1004: SqlException for network and login errors, and whatever an Entra ID
+            // credential (Authentication=Active Directory Default) throws when no identity is available.
             await connection.DisposeAsync();
             var how = settings.Authentication == SqlAuthenticationMethod.NotSpecified
                 ? settings.IntegratedSecurity ? "with integrated security" : $"as '{settings.UserID}'"
