@@ -44,6 +44,16 @@ public sealed class SqlServerOfflineTests
     }
 
     [Test]
+    public void Active_Directory_Default_has_its_provider_and_the_libraries_it_needs()
+    {
+        // SqlClient 6 registers its Entra ID provider only when Microsoft.Identity.Client loads; DefaultAzureCredential
+        // comes from Azure.Identity. SqlClient 7 would need extra packages for both (and DacFx would fail online).
+        Assert.That(SqlAuthenticationProvider.GetProvider(SqlAuthenticationMethod.ActiveDirectoryDefault), Is.Not.Null);
+        Assert.That(Type.GetType("Azure.Identity.DefaultAzureCredential, Azure.Identity"), Is.Not.Null);
+        Assert.That(typeof(SqlConnection).Assembly.GetName().Version!.Major, Is.EqualTo(6), "SqlClient stays at the major version DacFx 170.5.96 brings");
+    }
+
+    [Test]
     public void An_invalid_connection_string_is_MIG1003_and_never_repeats_it()
     {
         var error = Assert.Throws<DiagnosticException>(() => SqlServerConnections.Parse($"Server=db;Pasword={Password};Bogus Key=1"))!;
