@@ -151,9 +151,21 @@ internal static class SqlServerBackups
         SqlConnectionStringBuilder settings, string database, string displayName, DatabaseBackup backup, CancellationToken cancellationToken)
     {
         await backup.VerifyDumpAsync(cancellationToken);
-        await using (var master = new SqlConnection(SqlServerConnections.ForDatabase(settings, "master", "restore").ConnectionString))
+        SqlConnection master;
+        try
         {
-            await master.OpenAsync(cancellationToken);
+            master = await SqlServerDatabase.OpenConnectionAsync(SqlServerConnections.ForDatabase(settings, "master", "restore"), cancellationToken);
+        }
+        catch (DiagnosticException e)
+        {
+            throw new DiagnosticException(Diagnostic.Error(
+                DiagnosticCodes.RestoreFailed,
+                $"restoring backup {backup.Id} into {displayName} did not start: a restore runs from master, and {e.Diagnostics[0].Message} " +
+                "The database is as it was before the restore."));
+        }
+
+        await using (master)
+        {
             try
             {
                 await ExecuteAsync(master, SingleUserSql(database), null, null, cancellationToken);
@@ -192,8 +204,7 @@ internal static class SqlServerBackups
             await TryMultiUserAsync(master, database);
         }
 
-        await using var restored = new SqlConnection(SqlServerConnections.ForDatabase(settings, database).ConnectionString);
-        await restored.OpenAsync(cancellationToken);
+        await using var restored = await SqlServerDatabase.OpenConnectionAsync(SqlServerConnections.ForDatabase(settings, database), cancellationToken);
         var schema = await SqlServerSchemaReader.ReadAsync(restored, null, cancellationToken);
         if (schema.Hash != backup.SchemaHash)
         {

@@ -44,10 +44,10 @@ internal sealed class SqlServerDeployLock : IAsyncDisposable
         SqlConnectionStringBuilder target, string database, bool inMaster, string displayName, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var settings = SqlServerConnections.ForDatabase(target, inMaster ? "master" : database, $"deploy lock ({Environment.MachineName})");
-        var connection = new SqlConnection(settings.ConnectionString);
+        // MIG1004 when it cannot be opened (e.g. a contained-database user may not log in to master).
+        var connection = await SqlServerDatabase.OpenConnectionAsync(settings, cancellationToken);
         try
         {
-            await connection.OpenAsync(cancellationToken);
             var resource = ResourceFor(database, inMaster);
             var timeoutMs = (int)Math.Clamp(maxWait.TotalMilliseconds, 0, int.MaxValue);
             await using var command = new SqlCommand("sp_getapplock", connection) { CommandType = CommandType.StoredProcedure, CommandTimeout = 0 };
