@@ -96,6 +96,18 @@ public sealed class SqlServerOfflineTests
         await Task.CompletedTask;
     }
 
+    [Test]
+    public void The_check_before_DacFx_fails_fast_too()
+    {
+        var clock = Stopwatch.StartNew();
+        var error = Assert.ThrowsAsync<DiagnosticException>(async () =>
+            await SqlServerConnectionCheck.RunAsync($"Server=tcp:127.0.0.1,1;Database=shop;User ID=deploy;Password={Password};Connect Timeout=5", CancellationToken.None))!;
+
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)));
+        Assert.That(error.Diagnostics[0].Code, Is.EqualTo("MIG1004"));
+        Assert.That(error.Diagnostics[0].Message, Does.Not.Contain(Password));
+    }
+
     [TestCase(0, null)]
     [TestCase(1, null)]
     [TestCase(-1, "TimedOut")]
