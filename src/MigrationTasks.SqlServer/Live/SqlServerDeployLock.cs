@@ -107,6 +107,18 @@ internal sealed class SqlServerDeployLock : IAsyncDisposable
         _ => "the call failed: a parameter was refused or the login lacks a permission",
     };
 
+    /// <summary>The session holding the lock (see DescribeHolderAsync).</summary>
+    internal const string HolderSql = """
+        SELECT TOP (1) s.session_id, ISNULL(s.program_name, N''), ISNULL(s.host_name, N''), ISNULL(s.login_name, N''), s.login_time
+        FROM sys.dm_tran_locks AS l
+        JOIN sys.dm_exec_sessions AS s ON s.session_id = l.request_session_id
+        WHERE l.resource_type = N'APPLICATION' AND l.request_status = N'GRANT' AND l.request_mode = N'X'
+          AND l.resource_database_id = DB_ID()
+          AND CHARINDEX(N':[' + LEFT(@resource, 32), l.resource_description) > 0
+          AND l.request_session_id <> @@SPID
+        ORDER BY s.login_time
+        """;
+
     /// <summary>
     /// The session holding the lock, from sys.dm_tran_locks and sys.dm_exec_sessions. These need VIEW SERVER STATE
     /// (VIEW DATABASE STATE on Azure SQL Database); without it the message says so instead of naming the holder.
@@ -116,18 +128,7 @@ internal sealed class SqlServerDeployLock : IAsyncDisposable
     {
         try
         {
-            await using var command = new SqlCommand(
-                """
-                SELECT TOP (1) s.session_id, ISNULL(s.program_name, N''), ISNULL(s.host_name, N''), ISNULL(s.login_name, N''), s.login_time
-                FROM sys.dm_tran_locks AS l
-                JOIN sys.dm_exec_sessions AS s ON s.session_id = l.request_session_id
-                WHERE l.resource_type = N'APPLICATION' AND l.request_status = N'GRANT' AND l.request_mode = N'X'
-                  AND l.resource_database_id = DB_ID()
-                  AND CHARINDEX(N':[' + LEFT(@resource, 32), l.resource_description) > 0
-                  AND l.request_session_id <> @@SPID
-                ORDER BY s.login_time
-                """,
-                connection);
+            await using var command = new SqlCommand(HolderSql, connection);
             command.Parameters.Add(new SqlParameter("@resource", SqlDbType.NVarChar, 255) { Value = resource });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))

@@ -16,34 +16,52 @@ internal static class SqlServerHistory
         "id, version, description, script, checksum_sha256, statements_applied, statements_total, " +
         "applied_statements_sha256, outcome, started_at, finished_at, error";
 
+    /// <summary>CREATE SCHEMA must be the only statement of its batch, hence EXEC.</summary>
+    internal const string CreateTableSql = """
+        IF SCHEMA_ID(N'migrationtasks') IS NULL EXEC(N'CREATE SCHEMA migrationtasks');
+        IF OBJECT_ID(N'migrationtasks.history', N'U') IS NULL
+        CREATE TABLE migrationtasks.history (
+            id bigint IDENTITY(1, 1) NOT NULL CONSTRAINT pk_migrationtasks_history PRIMARY KEY,
+            version nvarchar(200) NULL,
+            description nvarchar(1000) NOT NULL,
+            script nvarchar(400) NOT NULL,
+            kind nvarchar(20) NOT NULL,
+            checksum_sha256 nvarchar(64) NOT NULL,
+            statements_applied int NOT NULL,
+            statements_total int NOT NULL,
+            applied_statements_sha256 nvarchar(64) NOT NULL,
+            outcome nvarchar(10) NOT NULL CONSTRAINT ck_migrationtasks_history_outcome CHECK (outcome IN (N'success', N'failed', N'running')),
+            started_at datetimeoffset(7) NOT NULL,
+            finished_at datetimeoffset(7) NULL,
+            error nvarchar(max) NULL,
+            applied_by_user nvarchar(128) NOT NULL CONSTRAINT df_migrationtasks_history_user DEFAULT (ORIGINAL_LOGIN()),
+            applied_by_host nvarchar(128) NOT NULL,
+            package_id nvarchar(200) NULL,
+            package_version nvarchar(100) NULL
+        );
+        """;
+
+    /// <summary>One attempt's row, its id returned.</summary>
+    internal const string InsertSql = """
+        INSERT INTO migrationtasks.history (version, description, script, kind, checksum_sha256, statements_applied,
+            statements_total, applied_statements_sha256, outcome, started_at, finished_at, error, applied_by_host,
+            package_id, package_version)
+        OUTPUT inserted.id
+        VALUES (@version, @description, @script, @kind, @checksum, @applied, @total, @appliedChecksum, @outcome, @startedAt,
+            CASE WHEN @outcome = N'running' THEN NULL ELSE SYSDATETIMEOFFSET() END, @error, @host, @packageId, @packageVersion)
+        """;
+
+    /// <summary>A non-transactional migration's progress.</summary>
+    internal const string UpdateSql = """
+        UPDATE migrationtasks.history
+        SET statements_applied = @applied, applied_statements_sha256 = @appliedChecksum, outcome = @outcome, error = @error,
+            finished_at = CASE WHEN @outcome = N'running' THEN NULL ELSE SYSDATETIMEOFFSET() END
+        WHERE id = @id
+        """;
+
     public static async Task EnsureTableAsync(SqlConnection connection, CancellationToken cancellationToken)
     {
-        // CREATE SCHEMA must be the only statement of its batch, hence EXEC.
-        await using var command = new SqlCommand(
-            """
-            IF SCHEMA_ID(N'migrationtasks') IS NULL EXEC(N'CREATE SCHEMA migrationtasks');
-            IF OBJECT_ID(N'migrationtasks.history', N'U') IS NULL
-            CREATE TABLE migrationtasks.history (
-                id bigint IDENTITY(1, 1) NOT NULL CONSTRAINT pk_migrationtasks_history PRIMARY KEY,
-                version nvarchar(200) NULL,
-                description nvarchar(1000) NOT NULL,
-                script nvarchar(400) NOT NULL,
-                kind nvarchar(20) NOT NULL,
-                checksum_sha256 nvarchar(64) NOT NULL,
-                statements_applied int NOT NULL,
-                statements_total int NOT NULL,
-                applied_statements_sha256 nvarchar(64) NOT NULL,
-                outcome nvarchar(10) NOT NULL CONSTRAINT ck_migrationtasks_history_outcome CHECK (outcome IN (N'success', N'failed', N'running')),
-                started_at datetimeoffset(7) NOT NULL,
-                finished_at datetimeoffset(7) NULL,
-                error nvarchar(max) NULL,
-                applied_by_user nvarchar(128) NOT NULL CONSTRAINT df_migrationtasks_history_user DEFAULT (ORIGINAL_LOGIN()),
-                applied_by_host nvarchar(128) NOT NULL,
-                package_id nvarchar(200) NULL,
-                package_version nvarchar(100) NULL
-            );
-            """,
-            connection);
+        await using var command = new SqlCommand(CreateTableSql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -85,17 +103,7 @@ internal static class SqlServerHistory
         SqlConnection connection, SqlTransaction? transaction, MigrationStep step, ApplyContext context, string outcome, int statementsApplied,
         DateTimeOffset startedAt, string? error, CancellationToken cancellationToken)
     {
-        await using var command = new SqlCommand(
-            """
-            INSERT INTO migrationtasks.history (version, description, script, kind, checksum_sha256, statements_applied,
-                statements_total, applied_statements_sha256, outcome, started_at, finished_at, error, applied_by_host,
-                package_id, package_version)
-            OUTPUT inserted.id
-            VALUES (@version, @description, @script, @kind, @checksum, @applied, @total, @appliedChecksum, @outcome, @startedAt,
-                CASE WHEN @outcome = N'running' THEN NULL ELSE SYSDATETIMEOFFSET() END, @error, @host, @packageId, @packageVersion)
-            """,
-            connection,
-            transaction);
+        await using var command = new SqlCommand(InsertSql, connection, transaction);
         var file = step.File;
         Add(command, "@version", file.Version?.Canonical);
         Add(command, "@description", file.Description);
@@ -118,14 +126,7 @@ internal static class SqlServerHistory
     public static async Task UpdateProgressAsync(
         SqlConnection connection, long id, MigrationStep step, int statementsApplied, string outcome, string? error, CancellationToken cancellationToken)
     {
-        await using var command = new SqlCommand(
-            """
-            UPDATE migrationtasks.history
-            SET statements_applied = @applied, applied_statements_sha256 = @appliedChecksum, outcome = @outcome, error = @error,
-                finished_at = CASE WHEN @outcome = N'running' THEN NULL ELSE SYSDATETIMEOFFSET() END
-            WHERE id = @id
-            """,
-            connection);
+        await using var command = new SqlCommand(UpdateSql, connection);
         command.Parameters.Add(new SqlParameter("@id", SqlDbType.BigInt) { Value = id });
         command.Parameters.Add(new SqlParameter("@applied", SqlDbType.Int) { Value = statementsApplied });
         Add(command, "@appliedChecksum", StatementChecksum.Of(step.Script.Statements, statementsApplied));

@@ -12,7 +12,7 @@ namespace MigrationTasks.SqlServer.Live;
 /// </summary>
 internal static class SqlServerSchemaReader
 {
-    private const string Query = """
+    internal const string Query = """
         WITH user_schemas AS (
             SELECT schema_id, name FROM sys.schemas
             WHERE name <> N'migrationtasks' AND name NOT IN (N'sys', N'INFORMATION_SCHEMA', N'guest')

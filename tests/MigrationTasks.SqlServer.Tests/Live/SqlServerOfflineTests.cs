@@ -172,6 +172,31 @@ public sealed class SqlServerOfflineTests
         Assert.That(SqlServerBackups.MultiUserSql("shop"), Is.EqualTo("ALTER DATABASE [shop] SET MULTI_USER"));
     }
 
+    [Test]
+    public void Every_sql_text_the_live_path_sends_parses_as_T_SQL()
+    {
+        // No server here: ScriptDom at least proves the syntax of what would be sent (names and types need a server).
+        var texts = new Dictionary<string, string>
+        {
+            ["schema snapshot"] = SqlServerSchemaReader.Query,
+            ["history table"] = SqlServerHistory.CreateTableSql,
+            ["history insert"] = SqlServerHistory.InsertSql,
+            ["history update"] = SqlServerHistory.UpdateSql,
+            ["lock holder"] = SqlServerDeployLock.HolderSql,
+            ["backup"] = SqlServerBackups.BackupSql,
+            ["verify"] = SqlServerBackups.VerifySql,
+            ["restore"] = SqlServerBackups.RestoreSql,
+            ["single user"] = SqlServerBackups.SingleUserSql("sh]op"),
+            ["multi user"] = SqlServerBackups.MultiUserSql("shop"),
+        };
+
+        foreach (var (what, sql) in texts)
+        {
+            new Microsoft.SqlServer.TransactSql.ScriptDom.TSql160Parser(true).Parse(new StringReader(sql), out var errors);
+            Assert.That(errors.Select(e => $"{e.Line},{e.Column}: {e.Message}"), Is.Empty, what);
+        }
+    }
+
     [TestCase(5, "Azure SQL Database")]
     [TestCase(8, "Azure SQL Managed Instance")]
     [TestCase(2, null)]
