@@ -164,6 +164,14 @@ internal sealed class SqlServerDatabase : ITargetDatabase
                 {
                     error = SqlServerErrors.Failure(e, batch, i + 1);
                 }
+
+                // A test that commits or rolls back the transaction it runs in is an error: what it changed may stay.
+                if (error is null && transaction.Connection is null)
+                {
+                    error = SqlServerErrors.TransactionEnded(batch, i + 1,
+                        "this batch ended the transaction the query runs in (COMMIT or ROLLBACK), so what it changed before may be committed: " +
+                        "a test, check or verification query must leave its transaction alone", null);
+                }
             }
         }
         finally
