@@ -7,6 +7,7 @@ using MigrationTasks.PostgreSql.Engine;
 using MigrationTasks.Production;
 using MigrationTasks.Release;
 using MigrationTasks.SqlServer.Engine;
+using MigrationTasks.SqlServer.Planning;
 using MigrationTasks.SqlServer.Schema;
 using MigrationTasks.Staging;
 
@@ -70,6 +71,17 @@ internal static class Verbs
                         arguments.Required("report-dir"),
                         string.Equals(arguments.Optional("findings-as-errors"), "true", StringComparison.OrdinalIgnoreCase)),
                     cancellationToken);
+                break;
+            case "package" when engine is SqlServerEngine:
+                // State-based: the deploy script DacFx generates against the baseline dacpac, not the Migrations/ files.
+                new SqlServerReleaseWriter(reporter).Write(new SqlServerReleaseOptions(
+                    PackageOptions(arguments),
+                    arguments.Required("dacpac"),
+                    arguments.Optional("database-name") ?? arguments.Required("package-id"),
+                    arguments.All("schema"),
+                    IsTrue(arguments.Optional("allow-data-loss")),
+                    IsTrue(arguments.Optional("findings-as-errors")),
+                    SqlServerPlatform.Parse(arguments.Optional("sql-server-version"))));
                 break;
             case "package":
                 await new ReleaseWriter(engine, reporter).WriteAsync(PackageOptions(arguments), cancellationToken);
@@ -248,6 +260,8 @@ internal static class Verbs
         [var one] => one,
         var many => throw Arguments.Invalid($"--{name} was given {many.Count} files ({string.Join(", ", many)}); a dacpac carries one {name} script: combine them into one file."),
     };
+
+    private static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
 
     private static IMigrationEngine Engine(string name) => name.ToUpperInvariant() switch
     {

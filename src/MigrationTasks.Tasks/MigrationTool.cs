@@ -84,6 +84,12 @@ namespace MigrationTasks.Tasks
 
         public string SqlServerVersion { get; set; } = "";
 
+        /// <summary>SQL Server: the project's dacpac, which the package step plans against the baseline dacpac.</summary>
+        public string Dacpac { get; set; } = "";
+
+        /// <summary>SQL Server: MigrationAllowDataLoss; the release may drop tables and columns with their data.</summary>
+        public bool AllowDataLoss { get; set; }
+
         public string DatabaseName { get; set; } = "";
 
         public string CodeAnalysisRules { get; set; } = "";
@@ -129,6 +135,8 @@ namespace MigrationTasks.Tasks
             Add(lines, "project-dir", ProjectDirectory);
             Add(lines, "out", OutputFile);
             Add(lines, "sql-server-version", SqlServerVersion);
+            Add(lines, "dacpac", Dacpac);
+            Add(lines, "allow-data-loss", AllowDataLoss ? "true" : "");
             Add(lines, "database-name", DatabaseName);
             Add(lines, "analysis-rules", CodeAnalysisRules);
             Add(lines, "no-warn", OneLine(NoWarn));

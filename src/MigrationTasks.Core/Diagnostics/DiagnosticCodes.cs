@@ -94,6 +94,24 @@ public static class DiagnosticCodes
     /// <summary>A pending migration failed in the rehearsal on staging's data.</summary>
     public const string RehearsalFailed = "MIG4005";
 
+    /// <summary>SQL Server: the deploy against the baseline drops a table or column production has (data loss).</summary>
+    public const string DataLossDrop = "MIG4010";
+
+    /// <summary>SQL Server: the deploy against the baseline narrows a column's type (data loss possible).</summary>
+    public const string DataLossNarrowing = "MIG4011";
+
+    /// <summary>SQL Server: the deploy rebuilds a table (copies every row into a new table).</summary>
+    public const string TableRebuild = "MIG4012";
+
+    /// <summary>SQL Server: a NOT NULL column without default is added to an existing table (fails on a table with rows).</summary>
+    public const string NotNullWithoutDefault = "MIG4013";
+
+    /// <summary>SQL Server: another alert of DacFx's deploy report.</summary>
+    public const string DeployAlert = "MIG4014";
+
+    /// <summary>SQL Server: DacFx could not compare the dacpac with the baseline dacpac.</summary>
+    public const string DeployPlanFailed = "MIG4015";
+
     /// <summary>The MigrationBaseline file cannot be read or is not a baseline (bad JSON, unknown schemaVersion, hash mismatch).</summary>
     public const string BaselineUnreadable = "MIG5001";
 
@@ -141,6 +159,15 @@ public static class DiagnosticCodes
 
     /// <summary>The release folder holds a file the manifest does not list.</summary>
     public const string UnlistedReleaseFile = "MIG5016";
+
+    /// <summary>SQL Server: the MigrationBaseline dacpac cannot be read.</summary>
+    public const string BaselineDacpacUnreadable = "MIG5020";
+
+    /// <summary>SQL Server: the deploy script holds SQLCMD syntax a release cannot run (:r, an undefined $(variable)).</summary>
+    public const string SqlCmdNotSupported = "MIG5021";
+
+    /// <summary>SQL Server: the package step found no dacpac of the project (the build did not write one).</summary>
+    public const string DacpacMissing = "MIG5022";
     /// <summary>The backup folder cannot be created or written; no dump was attempted.</summary>
     public const string BackupDirectoryNotWritable = "MIG6001";
 

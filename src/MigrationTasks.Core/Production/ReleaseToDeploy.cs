@@ -37,7 +37,8 @@ public sealed record ReleaseToDeploy(
         }
 
         string[] Paths(ReleaseFileRole role) => [.. manifest.FilesWithRole(role).Select(verification.PathOf)];
-        var baseline = manifest.ExpectedPreState.BaselineFile is { } name
+        // A SQL Server release carries its baseline as a dacpac, which is no schema snapshot.
+        var baseline = manifest.ExpectedPreState.BaselineFile is { } name && name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
             ? MigrationBaseline.Load(Path.Combine(verification.ReleaseDirectory, name)).Schema
             : null;
         return new ReleaseToDeploy(

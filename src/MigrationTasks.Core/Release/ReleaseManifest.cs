@@ -16,7 +16,7 @@ namespace MigrationTasks.Release;
 /// <param name="ExpectedPostState">Null when no throwaway server could compute it (warning MIG5004).</param>
 /// <param name="Files">Every file of the release folder but the manifest and its signature, ordered by path.</param>
 /// <param name="RehearsalDuration">How long these migrations took in the staging rehearsal, when one ran.</param>
-/// <param name="AllowDataLoss">Whether the release may drop data; releases never do for now.</param>
+/// <param name="AllowDataLoss">Whether the release may drop data (SQL Server: MigrationAllowDataLoss=true when packaged).</param>
 public sealed record ReleaseManifest(
     int SchemaVersion,
     string PackageId,
@@ -92,12 +92,15 @@ public sealed record ReleaseManifest(
 
 /// <summary>What production must look like before the release runs; anything else refuses the deploy.</summary>
 /// <param name="EmptyDatabase">True without a baseline: no migration history and no objects of the database's own.</param>
-/// <param name="BaselineFile">The baseline's name inside the release (<c>baseline.json</c>), or null.</param>
+/// <param name="BaselineFile">The baseline's name inside the release (<c>baseline.json</c>; SQL Server: <c>baseline.dacpac</c>), or null.</param>
 /// <param name="History">The migrations applied according to the baseline, in the order they were applied.</param>
-/// <param name="SchemaHash">The schema snapshot hash production must have; null when it could not be computed.</param>
+/// <param name="SchemaHash">The schema snapshot hash production must have; null when it could not be computed. SQL Server:
+/// the SHA-256 of the baseline dacpac's model (its model.xml part), naming the exact model the deploy script was
+/// generated against.</param>
 public sealed record ExpectedPreState(bool EmptyDatabase, string? BaselineFile, IReadOnlyList<AppliedMigration> History, string? SchemaHash);
 
-/// <summary>What production's schema must be after the release: the hash of every migration applied from scratch.</summary>
+/// <summary>What production's schema must be after the release: the hash of every migration applied from scratch
+/// (SQL Server: the SHA-256 of the deployed dacpac's model.xml).</summary>
 public sealed record ExpectedPostState(string SchemaHash);
 
 /// <summary>One applied migration of the expected history: its version (null for repeatable), script and SHA-256.</summary>
@@ -131,4 +134,7 @@ public enum ReleaseFileRole
 
     /// <summary><c>plan.md</c>: the steps, backup and rollback plan for people.</summary>
     Plan,
+
+    /// <summary>SQL Server: the dacpac the release deploys (its model is the expected post-state).</summary>
+    Dacpac,
 }

@@ -200,7 +200,8 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
         return TimeSpan.FromMilliseconds(rehearsal.DurationMs);
     }
 
-    private static (string Path, ReleaseFileRole Role) Copy(string source, string releaseDirectory, string relativePath, ReleaseFileRole role)
+    /// <summary>Copies one file into the release folder; MIG2006 when it cannot.</summary>
+    public static (string Path, ReleaseFileRole Role) Copy(string source, string releaseDirectory, string relativePath, ReleaseFileRole role)
     {
         var target = Path.Combine(releaseDirectory, relativePath.Replace('/', Path.DirectorySeparatorChar));
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -217,7 +218,7 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
     }
 
     /// <summary>Copies files under <paramref name="folder"/>, keeping their paths below the folder they share.</summary>
-    private static List<string> CopyAll(IReadOnlyList<string> sources, string releaseDirectory, string folder, ReleaseFileRole role, List<(string Path, ReleaseFileRole Role)> files)
+    public static List<string> CopyAll(IReadOnlyList<string> sources, string releaseDirectory, string folder, ReleaseFileRole role, List<(string Path, ReleaseFileRole Role)> files)
     {
         var full = sources.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
         var common = CommonFolder(full);

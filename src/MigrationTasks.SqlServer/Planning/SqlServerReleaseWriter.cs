@@ -1,0 +1,172 @@
+using System.Text;
+using MigrationTasks.Diagnostics;
+using MigrationTasks.Release;
+
+namespace MigrationTasks.SqlServer.Planning;
+
+/// <summary>
+/// The <c>package</c> step for SQL Server: <c>release/</c> with the deploy script DacFx generates against
+/// MigrationBaseline (a dacpac of production), as plain batches (<c>migrations/R__deploy.sql</c>: a repeatable
+/// script, because each release's script is the difference from production to Schema/ and runs once per change),
+/// DacFx's deploy report, the baseline and the project dacpacs, Checks/, Verify/, plan.md; then manifest.json and its
+/// signature, written and later verified by the same code as for PostgreSQL.
+/// Expected pre-state: the baseline dacpac's model hash; post-state: the project dacpac's model hash (see
+/// <see cref="DacpacModelHash"/>). A data-loss finding stops the package unless MigrationAllowDataLoss=true, and
+/// the manifest records <c>allowDataLoss</c>.
+/// </summary>
+public sealed class SqlServerReleaseWriter(Reporter reporter)
+{
+    public const string DeployScriptName = "R__deploy.sql";
+    public const string DeployReportName = "deploy-report.xml";
+    public const string BaselineDacpacName = "baseline.dacpac";
+    public const string DacpacName = "project.dacpac";
+
+    private static readonly UTF8Encoding Utf8 = new(false);
+
+    /// <summary>The manifest, or null when a finding is an error (then no release folder is left behind).</summary>
+    public ReleaseManifest? Write(SqlServerReleaseOptions options)
+    {
+        var release = options.Release;
+        if (string.IsNullOrEmpty(release.BaselinePath))
+        {
+            throw new DiagnosticException(Diagnostic.Error(
+                DiagnosticCodes.BaselineDacpacUnreadable,
+                "a SQL Server release is planned against production: set MigrationBaseline to a dacpac of the production database " +
+                "(exported from it, or built from the schema it has)."));
+        }
+
+        if (!release.BaselinePath.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new DiagnosticException(Diagnostic.Error(
+                DiagnosticCodes.BaselineDacpacUnreadable,
+                "MigrationBaseline must be a .dacpac for MigrationEngine SqlServer.",
+                release.BaselinePath));
+        }
+
+        using var certificate = string.IsNullOrEmpty(release.SigningCertificate)
+            ? null
+            : ReleaseSigner.LoadCertificate(release.SigningCertificate, Environment.GetEnvironmentVariable(ReleaseSigner.PasswordVariable));
+
+        var plan = new SqlServerPlanner(reporter).Plan(new DeployPlanOptions(
+            options.Dacpac, release.BaselinePath, options.DatabaseName, options.SchemaFiles, options.AllowDataLoss, options.FindingsAsErrors, options.Platform));
+        reporter.Report(plan.Findings);
+        var releaseDirectory = Path.Combine(Path.GetFullPath(release.PublishDirectory), ReleaseLayout.FolderName);
+        if (Directory.Exists(releaseDirectory))
+        {
+            Directory.Delete(releaseDirectory, recursive: true);
+        }
+
+        if (plan.HasErrors)
+        {
+            reporter.Info($"No release package: {plan.Findings.Count(f => f.IsError)} finding(s) are errors.");
+            return null;
+        }
+
+        Directory.CreateDirectory(releaseDirectory);
+        var files = new List<(string Path, ReleaseFileRole Role)>();
+        var deployScript = $"{ReleaseLayout.MigrationsFolder}/{DeployScriptName}";
+        var header = $"-- {release.PackageId} {release.Version}: DacFx's deploy script against {Path.GetFileName(release.BaselinePath)}, as plain T-SQL batches " +
+                     $"(allowDataLoss: {(options.AllowDataLoss ? "true" : "false")}).\n";
+        WriteText(releaseDirectory, deployScript, header + PlainText(plan));
+        files.Add((deployScript, ReleaseFileRole.Migration));
+        WriteText(releaseDirectory, DeployReportName, plan.ReportXml);
+        files.Add((DeployReportName, ReleaseFileRole.Plan));
+        files.Add(ReleaseWriter.Copy(release.BaselinePath, releaseDirectory, BaselineDacpacName, ReleaseFileRole.Baseline));
+        files.Add(ReleaseWriter.Copy(options.Dacpac, releaseDirectory, DacpacName, ReleaseFileRole.Dacpac));
+        var checks = ReleaseWriter.CopyAll(release.Checks, releaseDirectory, ReleaseLayout.ChecksFolder, ReleaseFileRole.Check, files);
+        var verifies = ReleaseWriter.CopyAll(release.Verifies, releaseDirectory, ReleaseLayout.VerifyFolder, ReleaseFileRole.Verify, files);
+
+        var manifest = new ReleaseManifest(
+            ReleaseManifest.CurrentSchemaVersion,
+            release.PackageId,
+            release.Version,
+            "SqlServer",
+            DateTimeOffset.UtcNow,
+            release.ProjectDirectory is null ? null : SourceRevision.Find(release.ProjectDirectory),
+            new ExpectedPreState(false, BaselineDacpacName, [], DacpacModelHash.Of(release.BaselinePath, DiagnosticCodes.BaselineDacpacUnreadable)),
+            new ExpectedPostState(DacpacModelHash.Of(options.Dacpac, DiagnosticCodes.DacpacMissing)),
+            [],
+            null,
+            options.AllowDataLoss);
+
+        WriteText(releaseDirectory, ReleaseLayout.PlanName, PlanDocument(manifest, plan, checks, verifies));
+        files.Add((ReleaseLayout.PlanName, ReleaseFileRole.Plan));
+        manifest = manifest with { Files = [.. files.Select(f => ReleaseFile.Of(releaseDirectory, f.Path, f.Role)).OrderBy(f => f.Path, StringComparer.Ordinal)] };
+        File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.ManifestName), manifest.ToJson(), Utf8);
+        reporter.Info($"Release package: {releaseDirectory}: {deployScript} ({plan.Batches.Count} batch(es)), {checks.Count} check(s), {verifies.Count} verification(s)" +
+                      $"{(options.AllowDataLoss ? ", data loss allowed (MigrationAllowDataLoss=true)" : "")}; {manifest.Files.Count} file(s) in {ReleaseLayout.ManifestName}.");
+        if (certificate is not null)
+        {
+            ReleaseSigner.SignManifest(releaseDirectory, certificate);
+            reporter.Info($"Signed {ReleaseLayout.ManifestName} with {certificate.Subject}, SHA-256 thumbprint {ReleaseTrust.ThumbprintOf(certificate)}.");
+        }
+        else
+        {
+            reporter.Info("The release is not signed (MigrationSigningCertificate is not set): the runner accepts it only with --allow-unsigned.");
+        }
+
+        return manifest;
+    }
+
+    /// <summary>The batches, each followed by GO: what the runner splits again, batch for batch.</summary>
+    private static string PlainText(DeployPlan plan)
+    {
+        var text = new StringBuilder();
+        foreach (var batch in plan.Batches)
+        {
+            text.Append(batch.Text.TrimEnd()).Append("\nGO\n\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static string PlanDocument(ReleaseManifest manifest, DeployPlan plan, IReadOnlyList<string> checks, IReadOnlyList<string> verifies)
+    {
+        var text = new StringBuilder()
+            .AppendLine($"# Release plan: {manifest.PackageId} {manifest.Version}")
+            .AppendLine()
+            .AppendLine($"Made {manifest.Created:yyyy-MM-dd HH:mm} UTC for SqlServer, " +
+                        (manifest.SourceRevision is { } revision ? $"from revision `{revision}`." : "outside version control."))
+            .AppendLine()
+            .AppendLine("## Expected state")
+            .AppendLine()
+            .AppendLine($"- Before: the model of `{BaselineDacpacName}` (MigrationBaseline), model hash `{manifest.ExpectedPreState.SchemaHash}`.")
+            .AppendLine($"- After: the model of `{DacpacName}` (Schema/), model hash `{manifest.ExpectedPostState?.SchemaHash}`.")
+            .AppendLine($"- Data loss: {(manifest.AllowDataLoss ? "**allowed** (MigrationAllowDataLoss=true): tables and columns may be dropped with their data." : "not allowed: the script stops before dropping data from a table with rows.")}")
+            .AppendLine()
+            .AppendLine($"## Operations ({plan.Report.Operations.Count})")
+            .AppendLine();
+        foreach (var operation in plan.Report.Operations)
+        {
+            text.AppendLine($"- {operation.Kind} {operation.Type} `{operation.Name}`");
+        }
+
+        text.AppendLine()
+            .AppendLine($"## Findings ({plan.Findings.Count})")
+            .AppendLine();
+        foreach (var finding in plan.Findings)
+        {
+            text.AppendLine($"- {finding.Code} ({(finding.IsError ? "error" : "warning")}): {finding.Message}");
+        }
+
+        text.AppendLine()
+            .AppendLine("## Steps")
+            .AppendLine()
+            .AppendLine("1. **Verify the package**: `dotnet migrate.dll verify --trust <signer>`.")
+            .AppendLine($"2. **Pre-deployment checks**: {List(checks)}.")
+            .AppendLine("3. **Backup**: required; DDL of a deploy script cannot all be undone by a transaction.")
+            .AppendLine($"4. **Migrate**: `{ReleaseLayout.MigrationsFolder}/{DeployScriptName}`, {plan.Batches.Count} batch(es) in order; `{DeployReportName}` is DacFx's report of it.")
+            .AppendLine($"5. **Verify**: {List(verifies)}.");
+        return text.ToString().ReplaceLineEndings("\n");
+    }
+
+    private static string List(IReadOnlyList<string> paths) =>
+        paths.Count == 0 ? "none in this release" : string.Join(", ", paths.Select(p => $"`{p}`"));
+
+    private static void WriteText(string releaseDirectory, string relativePath, string text)
+    {
+        var path = Path.Combine(releaseDirectory, relativePath.Replace('/', Path.DirectorySeparatorChar));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text, Utf8);
+    }
+}
