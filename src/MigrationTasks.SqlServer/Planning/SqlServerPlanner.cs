@@ -79,6 +79,12 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
         foreach (var (alert, operation) in alerts)
         {
             var names = QualifiedName().Matches(alert.Message).Select(m => m.Value).ToList();
+            // "The type for column Name in table [dbo].[T] is currently…": the column is the subject.
+            if (ColumnInTable().Match(alert.Message) is { Success: true } typeChange)
+            {
+                names.Insert(0, $"{typeChange.Groups["table"].Value}.[{typeChange.Groups["column"].Value}]");
+            }
+
             var subject = names.FirstOrDefault() ?? operation?.Name ?? "";
             var (code, dataLoss, advice) = Classify(alert.Message);
             var (file, line, column) = Locate(names.Append(operation?.Name ?? ""), definitions, options.BaselineDacpac);
@@ -217,6 +223,9 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
         var counts = report.Operations.GroupBy(o => o.Kind).Select(g => $"{g.Count()} {g.Key.ToLowerInvariant()}");
         return report.Operations.Count == 0 ? "no change" : string.Join(", ", counts);
     }
+
+    [GeneratedRegex(@"column (?<column>\w+) in table (?<table>\[(?:[^\]]|\]\])*\]\.\[(?:[^\]]|\]\])*\])")]
+    private static partial Regex ColumnInTable();
 
     // [a].[b].[c], where a part may hold ']]'.
     [GeneratedRegex(@"\[(?:[^\]]|\]\])*\](?:\.\[(?:[^\]]|\]\])*\])*")]

@@ -1,6 +1,9 @@
 using System.Text;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Release;
+using MigrationTasks.SqlServer.Schema;
+using Microsoft.SqlServer.Dac;
+using Microsoft.SqlServer.Dac.Model;
 
 namespace MigrationTasks.SqlServer.Planning;
 
@@ -27,19 +30,19 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
     public ReleaseManifest? Write(SqlServerReleaseOptions options)
     {
         var release = options.Release;
-        if (string.IsNullOrEmpty(release.BaselinePath))
+        var emptyDatabase = string.IsNullOrEmpty(release.BaselinePath);
+        if (emptyDatabase)
         {
-            throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.BaselineDacpacUnreadable,
-                "a SQL Server release is planned against production: set MigrationBaseline to a dacpac of the production database " +
-                "(exported from it, or built from the schema it has)."));
+            // Without a baseline the release is for an empty database: the plan is against an empty model.
+            reporter.Info("No MigrationBaseline: the release expects an empty database and creates every object. For an existing production " +
+                          "database, set MigrationBaseline to a dacpac of it.");
+            release = release with { BaselinePath = EmptyDacpac(release.StateDirectory, options) };
         }
-
-        if (!release.BaselinePath.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase))
+        else if (!release.BaselinePath!.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase))
         {
             throw new DiagnosticException(Diagnostic.Error(
                 DiagnosticCodes.BaselineDacpacUnreadable,
-                "MigrationBaseline must be a .dacpac for MigrationEngine SqlServer.",
+                "MigrationBaseline must be a .dacpac of the production database for MigrationEngine SqlServer.",
                 release.BaselinePath));
         }
 
@@ -48,7 +51,7 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             : ReleaseSigner.LoadCertificate(release.SigningCertificate, Environment.GetEnvironmentVariable(ReleaseSigner.PasswordVariable));
 
         var plan = new SqlServerPlanner(reporter).Plan(new DeployPlanOptions(
-            options.Dacpac, release.BaselinePath, options.DatabaseName, options.SchemaFiles, options.AllowDataLoss, options.FindingsAsErrors, options.Platform));
+            options.Dacpac, release.BaselinePath!, options.DatabaseName, options.SchemaFiles, options.AllowDataLoss, options.FindingsAsErrors, options.Platform));
         reporter.Report(plan.Findings);
         var releaseDirectory = Path.Combine(Path.GetFullPath(release.PublishDirectory), ReleaseLayout.FolderName);
         if (Directory.Exists(releaseDirectory))
@@ -65,13 +68,17 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         Directory.CreateDirectory(releaseDirectory);
         var files = new List<(string Path, ReleaseFileRole Role)>();
         var deployScript = $"{ReleaseLayout.MigrationsFolder}/{DeployScriptName}";
-        var header = $"-- {release.PackageId} {release.Version}: DacFx's deploy script against {Path.GetFileName(release.BaselinePath)}, as plain T-SQL batches " +
+        var header = $"-- {release.PackageId} {release.Version}: DacFx's deploy script against {(emptyDatabase ? "an empty database" : Path.GetFileName(release.BaselinePath))}, as plain T-SQL batches " +
                      $"(allowDataLoss: {(options.AllowDataLoss ? "true" : "false")}).\n";
         WriteText(releaseDirectory, deployScript, header + PlainText(plan));
         files.Add((deployScript, ReleaseFileRole.Migration));
         WriteText(releaseDirectory, DeployReportName, plan.ReportXml);
         files.Add((DeployReportName, ReleaseFileRole.Plan));
-        files.Add(ReleaseWriter.Copy(release.BaselinePath, releaseDirectory, BaselineDacpacName, ReleaseFileRole.Baseline));
+        if (!emptyDatabase)
+        {
+            files.Add(ReleaseWriter.Copy(release.BaselinePath!, releaseDirectory, BaselineDacpacName, ReleaseFileRole.Baseline));
+        }
+
         files.Add(ReleaseWriter.Copy(options.Dacpac, releaseDirectory, DacpacName, ReleaseFileRole.Dacpac));
         var checks = ReleaseWriter.CopyAll(release.Checks, releaseDirectory, ReleaseLayout.ChecksFolder, ReleaseFileRole.Check, files);
         var verifies = ReleaseWriter.CopyAll(release.Verifies, releaseDirectory, ReleaseLayout.VerifyFolder, ReleaseFileRole.Verify, files);
@@ -83,7 +90,9 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             "SqlServer",
             DateTimeOffset.UtcNow,
             release.ProjectDirectory is null ? null : SourceRevision.Find(release.ProjectDirectory),
-            new ExpectedPreState(false, BaselineDacpacName, [], DacpacModelHash.Of(release.BaselinePath, DiagnosticCodes.BaselineDacpacUnreadable)),
+            emptyDatabase
+                ? new ExpectedPreState(true, null, [], null)
+                : new ExpectedPreState(false, BaselineDacpacName, [], DacpacModelHash.Of(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable)),
             new ExpectedPostState(DacpacModelHash.Of(options.Dacpac, DiagnosticCodes.DacpacMissing)),
             [],
             null,
@@ -108,6 +117,16 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         return manifest;
     }
 
+    /// <summary>A dacpac with no objects, in the state folder: what an empty database looks like to DacFx.</summary>
+    private static string EmptyDacpac(string stateDirectory, SqlServerReleaseOptions options)
+    {
+        var path = Path.Combine(Path.GetFullPath(stateDirectory), "empty-database.dacpac");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var model = new TSqlModel((options.Platform ?? SqlServerPlatform.Default).Version, new TSqlModelOptions());
+        DacPackageExtensions.BuildPackage(path, model, new PackageMetadata { Name = options.DatabaseName }, new PackageOptions());
+        return path;
+    }
+
     /// <summary>The batches, each followed by GO: what the runner splits again, batch for batch.</summary>
     private static string PlainText(DeployPlan plan)
     {
@@ -130,7 +149,9 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             .AppendLine()
             .AppendLine("## Expected state")
             .AppendLine()
-            .AppendLine($"- Before: the model of `{BaselineDacpacName}` (MigrationBaseline), model hash `{manifest.ExpectedPreState.SchemaHash}`.")
+            .AppendLine(manifest.ExpectedPreState.EmptyDatabase
+                ? "- Before: **an empty database** (no MigrationBaseline was given)."
+                : $"- Before: the model of `{BaselineDacpacName}` (MigrationBaseline), model hash `{manifest.ExpectedPreState.SchemaHash}`.")
             .AppendLine($"- After: the model of `{DacpacName}` (Schema/), model hash `{manifest.ExpectedPostState?.SchemaHash}`.")
             .AppendLine($"- Data loss: {(manifest.AllowDataLoss ? "**allowed** (MigrationAllowDataLoss=true): tables and columns may be dropped with their data." : "not allowed: the script stops before dropping data from a table with rows.")}")
             .AppendLine()

@@ -1,0 +1,232 @@
+using System.Text.Json;
+using MigrationTasks.Core.Tests.Release;
+using MigrationTasks.Diagnostics;
+using MigrationTasks.Release;
+using MigrationTasks.SqlServer.Planning;
+using MigrationTasks.SqlServer.Schema;
+
+namespace MigrationTasks.SqlServer.Tests.Planning;
+
+/// <summary>
+/// Real DacFx, offline: dacpacs built from small Schema/ folders, planned against a baseline dacpac built from an
+/// older Schema/. Each case builds one dacpac (one to two seconds).
+/// </summary>
+public sealed class SqlServerPlannerTests
+{
+    private const string Customer =
+        "CREATE TABLE dbo.Customer\n(\n    CustomerId int NOT NULL PRIMARY KEY,\n    Name nvarchar(200) NOT NULL,\n    Phone nvarchar(50) NULL\n);\n";
+
+    private const string Product = "CREATE TABLE dbo.Product (ProductId int NOT NULL PRIMARY KEY, Sku varchar(32) NOT NULL);\n";
+
+    private const string PostDeployment = "PRINT N'deployed $(DatabaseName)';\n";
+
+    private ScratchFolder _folder = null!;
+    private string _baseline = "";
+
+    [OneTimeSetUp]
+    public void BuildTheBaseline()
+    {
+        _folder = new ScratchFolder();
+        _baseline = Build("baseline", new() { ["Customer.sql"] = Customer, ["Product.sql"] = Product }).Dacpac;
+    }
+
+    [OneTimeTearDown]
+    public void DeleteTheFolder() => _folder.Dispose();
+
+    [Test]
+    public void The_deploy_script_against_the_baseline_adds_the_new_column_view_and_procedure_and_nothing_else()
+    {
+        var project = Build("additive", new()
+        {
+            ["Customer.sql"] = Customer.Replace("Phone nvarchar(50) NULL", "Phone nvarchar(50) NULL,\n    Email nvarchar(320) NULL"),
+            ["Product.sql"] = Product,
+            ["CustomerNames.sql"] = "CREATE VIEW dbo.CustomerNames AS SELECT CustomerId, Name FROM dbo.Customer;\n",
+            ["GetCustomer.sql"] = "CREATE PROCEDURE dbo.GetCustomer @Id int AS SELECT CustomerId, Name FROM dbo.Customer WHERE CustomerId = @Id;\n",
+        });
+
+        var plan = Plan(project);
+
+        Assert.That(plan.Findings, Is.Empty);
+        Assert.That(plan.Report.Operations.Select(o => $"{o.Kind} {o.Name}"), Is.EquivalentTo(new[]
+        {
+            "Alter [dbo].[Customer]", "Create [dbo].[CustomerNames]", "Create [dbo].[GetCustomer]",
+        }));
+        var batches = plan.Batches.Select(b => b.Text).ToList();
+        Assert.That(batches, Has.Some.Matches<string>(b => b.Contains("ALTER TABLE [dbo].[Customer]") && b.Contains("ADD [Email] NVARCHAR (320) NULL")));
+        Assert.That(batches, Has.Some.StartsWith("CREATE VIEW dbo.CustomerNames"));
+        Assert.That(batches, Has.Some.StartsWith("CREATE PROCEDURE dbo.GetCustomer"));
+        Assert.That(batches, Has.None.Contains("Product"), "an unchanged table is not touched");
+    }
+
+    [Test]
+    public void The_batches_hold_no_sqlcmd_syntax_and_the_database_name_is_substituted()
+    {
+        var plan = Plan(Build("sqlcmd", new() { ["Customer.sql"] = Customer, ["Product.sql"] = Product, ["Tag.sql"] = "CREATE TABLE dbo.Tag (TagId int NOT NULL);\n" }));
+
+        Assert.That(plan.Script, Does.Contain(":setvar DatabaseName").And.Contain("$(__IsSqlCmdEnabled)"), "DacFx wrote SQLCMD syntax to remove");
+        Assert.That(plan.Batches, Is.Not.Empty);
+        foreach (var batch in plan.Batches.Select(b => b.Text))
+        {
+            Assert.That(batch, Does.Not.Contain("$(").And.Not.Contain(":setvar").And.Not.Contain(":on error").And.Not.StartWith("USE "));
+            Assert.That(batch.Trim(), Does.Not.Match("(?im)^GO$"));
+        }
+
+        Assert.That(plan.Batches.Select(b => b.Text), Has.Some.Contains("PRINT N'deployed ShopDb'"));
+        Assert.That(plan.Batches.Select(b => b.Text), Has.Some.Contains("CREATE TABLE [dbo].[Tag]"));
+    }
+
+    [Test]
+    public void Dropping_a_column_the_baseline_has_is_a_data_loss_error_naming_the_table_column_and_schema_file()
+    {
+        var project = Build("dropcolumn", new() { ["Customer.sql"] = Customer.Replace(",\n    Phone nvarchar(50) NULL", ""), ["Product.sql"] = Product });
+
+        var plan = Plan(project);
+
+        var finding = plan.Findings.Single();
+        Assert.That(finding.Code, Is.EqualTo(DiagnosticCodes.DataLossDrop));
+        Assert.That(finding.IsError, Is.True);
+        Assert.That(finding.Message, Does.Contain("[dbo].[Customer].[Phone]").And.Contain("MigrationAllowDataLoss=true"));
+        Assert.That(finding.File, Is.EqualTo(project.Files["Customer.sql"]));
+        Assert.That(finding.Line, Is.EqualTo(1));
+        Assert.That(plan.Batches.Select(b => b.Text), Has.Some.Contains("RAISERROR (N'Rows were detected"), "the script itself stops on a table with rows");
+    }
+
+    [Test]
+    public void With_data_loss_allowed_the_drop_is_a_warning_and_the_script_has_no_guard()
+    {
+        var project = Build("dropallowed", new() { ["Customer.sql"] = Customer.Replace(",\n    Phone nvarchar(50) NULL", ""), ["Product.sql"] = Product });
+
+        var plan = Plan(project, allowDataLoss: true);
+
+        Assert.That(plan.Findings.Single().Code, Is.EqualTo(DiagnosticCodes.DataLossDrop));
+        Assert.That(plan.Findings.Single().IsError, Is.False);
+        Assert.That(plan.Batches.Select(b => b.Text), Has.Some.Contains("DROP COLUMN [Phone]"));
+        Assert.That(plan.Batches.Select(b => b.Text), Has.None.Contains("RAISERROR"));
+    }
+
+    [Test]
+    public void A_table_only_the_baseline_has_is_dropped_with_a_data_loss_finding_on_the_baseline()
+    {
+        var plan = Plan(Build("droptable", new() { ["Customer.sql"] = Customer }));
+
+        var finding = plan.Findings.Single();
+        Assert.That(finding.Code, Is.EqualTo(DiagnosticCodes.DataLossDrop));
+        Assert.That(finding.Message, Does.Contain("[dbo].[Product]"));
+        Assert.That(finding.File, Is.EqualTo(_baseline));
+    }
+
+    [Test]
+    public void A_narrowing_type_change_and_a_not_null_column_without_default_are_findings_at_the_table()
+    {
+        var project = Build("narrowing", new()
+        {
+            ["Customer.sql"] = Customer.Replace("Name nvarchar(200)", "Name nvarchar(50)").Replace("Phone nvarchar(50) NULL", "Phone nvarchar(50) NULL,\n    Tier int NOT NULL"),
+            ["Product.sql"] = Product,
+        });
+
+        var plan = Plan(project);
+
+        var narrowing = plan.Findings.Single(f => f.Code == DiagnosticCodes.DataLossNarrowing);
+        Assert.That(narrowing.IsError, Is.True);
+        Assert.That(narrowing.Message, Does.Contain("[dbo].[Customer].[Name]").And.Contain("NVARCHAR (50)"));
+        Assert.That(narrowing.File, Is.EqualTo(project.Files["Customer.sql"]));
+        var notNull = plan.Findings.Single(f => f.Code == DiagnosticCodes.NotNullWithoutDefault);
+        Assert.That(notNull.IsError, Is.False);
+        Assert.That(notNull.Message, Does.Contain("[dbo].[Customer].[Tier]"));
+        Assert.That(Plan(project, findingsAsErrors: true, allowDataLoss: true).Findings.All(f => f.IsError), Is.True);
+    }
+
+    [Test]
+    public void A_release_is_not_written_when_data_loss_is_not_allowed_and_records_it_when_it_is()
+    {
+        var project = Build("release-loss", new() { ["Customer.sql"] = Customer.Replace(",\n    Phone nvarchar(50) NULL", ""), ["Product.sql"] = Product });
+        var publish = _folder.PathOf("publish-loss");
+
+        var (refused, refusedLog) = Package(project, publish, allowDataLoss: false);
+        Assert.That(refused, Is.Null, refusedLog);
+        Assert.That(refusedLog, Does.Contain("error MIG4010").And.Contain("[dbo].[Customer].[Phone]"));
+        Assert.That(Directory.Exists(Path.Combine(publish, "release")), Is.False);
+
+        var (allowed, allowedLog) = Package(project, publish, allowDataLoss: true);
+        Assert.That(allowed, Is.Not.Null, allowedLog);
+        Assert.That(allowed!.AllowDataLoss, Is.True);
+        var manifest = File.ReadAllText(Path.Combine(publish, "release", "manifest.json"));
+        Assert.That(JsonDocument.Parse(manifest).RootElement.GetProperty("allowDataLoss").GetBoolean(), Is.True);
+        Assert.That(File.ReadAllText(Path.Combine(publish, "release", "migrations", SqlServerReleaseWriter.DeployScriptName)), Does.Contain("DROP COLUMN [Phone]"));
+    }
+
+    [Test]
+    public void A_signed_sql_server_release_verifies_and_a_flipped_byte_is_refused()
+    {
+        var project = Build("release", new()
+        {
+            ["Customer.sql"] = Customer,
+            ["Product.sql"] = Product,
+            ["CustomerNames.sql"] = "CREATE VIEW dbo.CustomerNames AS SELECT CustomerId, Name FROM dbo.Customer;\n",
+        });
+        var publish = _folder.PathOf("publish");
+        using var certificate = TestCertificates.Rsa("SqlShop Release Signer");
+        var pfx = TestCertificates.WritePfx(certificate, _folder.PathOf("signer.pfx"), null);
+        var trust = TestCertificates.WritePublicPem(certificate, _folder.PathOf("signer.pem"));
+
+        var (manifest, log) = Package(project, publish, allowDataLoss: false, pfx);
+
+        Assert.That(manifest, Is.Not.Null, log);
+        Assert.That(manifest!.Engine, Is.EqualTo("SqlServer"));
+        Assert.That(manifest.AllowDataLoss, Is.False);
+        Assert.That(manifest.ExpectedPreState.SchemaHash, Is.EqualTo(DacpacModelHash.Of(_baseline, DiagnosticCodes.BaselineDacpacUnreadable)));
+        Assert.That(manifest.ExpectedPostState!.SchemaHash, Is.EqualTo(DacpacModelHash.Of(project.Dacpac, DiagnosticCodes.DacpacMissing)));
+        Assert.That(manifest.Files.Select(f => f.Path), Is.EquivalentTo(new[]
+        {
+            "baseline.dacpac", "deploy-report.xml", "migrations/R__deploy.sql", "plan.md", "project.dacpac",
+        }));
+        var release = Path.Combine(publish, "release");
+        var verified = ReleaseVerifier.Verify(release, trust, allowUnsigned: false);
+        Assert.That(verified.Passed, Is.True, string.Join("\n", verified.Diagnostics));
+
+        var script = Path.Combine(release, "migrations", "R__deploy.sql");
+        var bytes = File.ReadAllBytes(script);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(script, bytes);
+        var tampered = ReleaseVerifier.Verify(release, trust, allowUnsigned: false);
+        Assert.That(tampered.Passed, Is.False);
+        Assert.That(tampered.Diagnostics.Select(d => d.Code), Is.EqualTo(new[] { DiagnosticCodes.ReleaseFileChanged }));
+    }
+
+    [Test]
+    public void The_same_schema_built_twice_has_the_same_model_hash()
+    {
+        var again = Build("baseline-again", new() { ["Customer.sql"] = Customer, ["Product.sql"] = Product }).Dacpac;
+        Assert.That(DacpacModelHash.Of(again, "X"), Is.EqualTo(DacpacModelHash.Of(_baseline, "X")));
+        Assert.That(File.ReadAllBytes(again), Is.Not.EqualTo(File.ReadAllBytes(_baseline)), "the dacpac files differ (Origin.xml); their models do not");
+    }
+
+    private (ReleaseManifest? Manifest, string Log) Package(BuiltProject project, string publish, bool allowDataLoss, string? certificate = null)
+    {
+        var output = new StringWriter();
+        var manifest = new SqlServerReleaseWriter(new Reporter(output)).Write(new SqlServerReleaseOptions(
+            new ReleaseOptions([], [], [], publish, "Shop", "1.2.0", _folder.PathOf("obj"), _baseline, certificate),
+            project.Dacpac,
+            "ShopDb",
+            [.. project.Files.Values],
+            allowDataLoss));
+        return (manifest, output.ToString());
+    }
+
+    private DeployPlan Plan(BuiltProject project, bool allowDataLoss = false, bool findingsAsErrors = false) =>
+        new SqlServerPlanner(new Reporter(TextWriter.Null)).Plan(
+            new DeployPlanOptions(project.Dacpac, _baseline, "ShopDb", [.. project.Files.Values], allowDataLoss, findingsAsErrors));
+
+    private BuiltProject Build(string name, Dictionary<string, string> schema)
+    {
+        var files = schema.ToDictionary(f => f.Key, f => _folder.Write($"{name}/Schema/{f.Key}", f.Value));
+        var dacpac = _folder.PathOf($"{name}/bin/{name}.dacpac");
+        var output = new StringWriter();
+        var result = new DacpacBuilder(new Reporter(output)).Build(new DacpacBuildOptions(
+            [.. files.Values], dacpac, PostDeploymentScript: _folder.Write($"{name}/Deploy/PostDeployment.sql", PostDeployment)));
+        Assert.That(result.Written, Is.True, output.ToString());
+        return new BuiltProject(dacpac, files);
+    }
+
+    private sealed record BuiltProject(string Dacpac, Dictionary<string, string> Files);
+}
