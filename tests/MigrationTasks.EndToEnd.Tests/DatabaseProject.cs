@@ -78,7 +78,8 @@ internal sealed class DatabaseProject
         var engine = properties.LastOrDefault(e => e.Name.LocalName == "MigrationEngine")?.Value ?? "PostgreSql";
         var project = await CreateAsync(sample, string.Join(Environment.NewLine, settings), engine: engine);
         var sources = System.IO.Directory.EnumerateFiles(source, "*.sql", SearchOption.AllDirectories)
-            .Concat(System.IO.Directory.EnumerateFiles(source, "*.json", SearchOption.AllDirectories));
+            .Concat(System.IO.Directory.EnumerateFiles(source, "*.json", SearchOption.AllDirectories))
+            .Concat(System.IO.Directory.EnumerateFiles(source, "*.dacpac", SearchOption.AllDirectories));
         foreach (var file in sources)
         {
             if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
@@ -87,7 +88,10 @@ internal sealed class DatabaseProject
                 continue;
             }
 
-            project.Write(Path.GetRelativePath(source, file), File.ReadAllText(file));
+            // A dacpac (SQL Server's baseline) is a zip: copied byte for byte.
+            var target = project.PathOf(Path.GetRelativePath(source, file));
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
         }
 
         return project;

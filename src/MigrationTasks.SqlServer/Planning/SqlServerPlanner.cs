@@ -18,7 +18,8 @@ namespace MigrationTasks.SqlServer.Planning;
 /// Options, and why: BlockOnPossibleDataLoss unless data loss is allowed (DacFx then also puts a guard in the script
 /// that stops the deploy on a table with rows). DropObjectsNotInSource is on, because Schema/ is the whole desired
 /// state: an object deleted from Schema/ is dropped from production (a table's drop is a MIG4010 finding). Users,
-/// logins, permissions and role memberships are never dropped: production manages them outside the project.
+/// logins, permissions and role memberships are never dropped: production manages them outside the project; nor is
+/// MigrationTasks' own history schema (see <see cref="HistorySchemaKeeper"/>).
 /// Database options and compatibility level are not scripted (they belong to the server's administrators).
 /// </remarks>
 public sealed partial class SqlServerPlanner(Reporter reporter)
@@ -26,8 +27,29 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
     public DeployPlan Plan(DeployPlanOptions options)
     {
         var platform = options.Platform ?? SqlServerPlatform.Default;
-        using var source = Load(options.Dacpac, DiagnosticCodes.DacpacMissing, "the project's dacpac", "Build the project first; fix the errors that left no dacpac.");
+        var work = Path.Combine(Path.GetTempPath(), "migrationtasks-plan", Guid.NewGuid().ToString("N"));
+        try
+        {
+            return Plan(options, platform, work);
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
+    }
+
+    private DeployPlan Plan(DeployPlanOptions options, SqlServerPlatform platform, string work)
+    {
+        using (Load(options.Dacpac, DiagnosticCodes.DacpacMissing, "the project's dacpac", "Build the project first; fix the errors that left no dacpac."))
+        {
+        }
+
         using var baseline = Load(options.BaselineDacpac, DiagnosticCodes.BaselineDacpacUnreadable, "the MigrationBaseline dacpac", "Export it again from production.");
+        var sourcePath = HistorySchemaKeeper.SourceFor(options.Dacpac, options.BaselineDacpac, work, platform);
+        using var source = Load(sourcePath, DiagnosticCodes.DacpacMissing, "the project's dacpac", "Build the project first.");
         var deployOptions = DeployOptions(options.AllowDataLoss);
         string script, reportXml;
         try

@@ -194,6 +194,24 @@ public sealed class SqlServerPlannerTests
     }
 
     [Test]
+    public void The_history_schema_production_has_is_not_dropped()
+    {
+        var production = Build("production-with-history", new()
+        {
+            ["Customer.sql"] = Customer,
+            ["Product.sql"] = Product,
+            ["History.sql"] = "CREATE SCHEMA migrationtasks;\nGO\nCREATE TABLE migrationtasks.history (id bigint IDENTITY(1, 1) NOT NULL PRIMARY KEY, script nvarchar(260) NOT NULL);\n",
+        }).Dacpac;
+        var project = Build("beside-history", new() { ["Customer.sql"] = Customer, ["Product.sql"] = Product, ["Tag.sql"] = "CREATE TABLE dbo.Tag (TagId int NOT NULL);\n" });
+
+        var plan = new SqlServerPlanner(new Reporter(TextWriter.Null)).Plan(new DeployPlanOptions(project.Dacpac, production, "ShopDb", [.. project.Files.Values]));
+
+        Assert.That(plan.Findings, Is.Empty);
+        Assert.That(plan.Report.Operations.Select(o => $"{o.Kind} {o.Name}"), Is.EqualTo(new[] { "Create [dbo].[Tag]" }));
+        Assert.That(plan.Batches.Select(b => b.Text), Has.Some.Contains("PRINT N'deployed ShopDb'"), "the post-deployment script is still there");
+    }
+
+    [Test]
     public void The_same_schema_built_twice_has_the_same_model_hash()
     {
         var again = Build("baseline-again", new() { ["Customer.sql"] = Customer, ["Product.sql"] = Product }).Dacpac;
