@@ -31,18 +31,29 @@ public static class PreStateCheck
         var expected = release.PreState;
         var postStateSchemaHash = release.PostStateSchemaHash;
         var applied = history.Where(h => h.Outcome == HistoryOutcome.Success).ToList();
-        if (IsDeployed(expected, packageMigrations, applied) && (postStateSchemaHash is null || postStateSchemaHash == actual.Hash))
+        if (IsDeployed(expected, packageMigrations, applied) && (postStateSchemaHash is null || postStateSchemaHash == actual.Hash)
+            && (release.PostStateCatalogFingerprint is null || release.PostStateCatalogFingerprint == CatalogFingerprint.Of(actual)))
         {
             return new PreStateVerdict(PreStateKind.AlreadyDeployed, []);
         }
 
         var differences = new List<string>();
-        differences.AddRange(HistoryDifferences(expected.History, history));
+        // A SQL Server baseline is a dacpac: it carries no history to compare production's applied scripts with.
+        differences.AddRange(HistoryDifferences(expected.History, history, baselineHasHistory: expected.CatalogFingerprint is null));
         if (expected.EmptyDatabase)
         {
             differences.AddRange(actual.Objects
                 .Where(o => !DefaultObjects.IsDefault(o))
                 .Select(o => $"{o.Kind} {o.Name} exists, and the package expects an empty database (no MigrationBaseline was packaged)"));
+        }
+        else if (expected.CatalogFingerprint is { } fingerprint)
+        {
+            // SQL Server: SchemaHash is the baseline's model hash; the catalog is compared by its fingerprint.
+            if (CatalogFingerprint.Of(actual) != fingerprint)
+            {
+                differences.Add($"the catalog's fingerprint (its objects' names) is {Short(CatalogFingerprint.Of(actual))}, the baseline's is {Short(fingerprint)}: " +
+                                "an object was added, dropped or renamed since the baseline was exported");
+            }
         }
         else if (expected.SchemaHash is { } hash && hash != actual.Hash)
         {
@@ -67,7 +78,7 @@ public static class PreStateCheck
                && expected.History.All(e => latest.ContainsKey(e.Script));
     }
 
-    private static IEnumerable<string> HistoryDifferences(IReadOnlyList<AppliedMigration> expected, IReadOnlyList<HistoryEntry> history)
+    private static IEnumerable<string> HistoryDifferences(IReadOnlyList<AppliedMigration> expected, IReadOnlyList<HistoryEntry> history, bool baselineHasHistory)
     {
         // Each script's newest row is its state: a failed attempt since completed (a resumed migration) is history,
         // and a failed transactional one left nothing behind (0 statements applied).
@@ -94,7 +105,7 @@ public static class PreStateCheck
             }
         }
 
-        foreach (var script in applied.Keys.Where(s => !wanted.ContainsKey(s)).Order(StringComparer.Ordinal))
+        foreach (var script in applied.Keys.Where(s => baselineHasHistory && !wanted.ContainsKey(s)).Order(StringComparer.Ordinal))
         {
             yield return $"history: {script} is applied here but not in the baseline's history (applied after the baseline was exported?)";
         }

@@ -340,6 +340,18 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
             }
         }
 
+        if (checkPostState && release.PostStateCatalogFingerprint is { } fingerprint)
+        {
+            var after = CatalogFingerprint.Of(await database.ReadSchemaAsync(cancellationToken));
+            if (after != fingerprint)
+            {
+                problems.Add($"the catalog after the deploy (fingerprint {Short(after)}) does not hold the package's objects (fingerprint {Short(fingerprint)})");
+                run.Report(Diagnostic.Error(
+                    DiagnosticCodes.PostStateMismatch,
+                    $"{database.DisplayName}: the catalog after the deploy has fingerprint {after}, the package expects {fingerprint}: an object is missing or extra."));
+            }
+        }
+
         var verifications = await new DatabaseTestRunner(engine, reporter, QueryKind.Verification).RunAsync(database, release.Verify, cancellationToken);
         foreach (var failed in verifications.Where(v => !v.Passed))
         {

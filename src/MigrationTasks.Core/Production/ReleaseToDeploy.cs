@@ -13,6 +13,7 @@ namespace MigrationTasks.Production;
 /// <param name="BaselineSchema">The baseline's full schema, to show a pre-state mismatch object by object; null without one.</param>
 /// <param name="PostStateSchemaHash">The schema hash the package's full history produces; null when packaging could not compute it.</param>
 /// <param name="StagingRehearsalMs">How long the rehearsal on staging took at publish; null when there was none.</param>
+/// <param name="PostStateCatalogFingerprint">SQL Server: the catalog fingerprint production must have after the deploy.</param>
 public sealed record ReleaseToDeploy(
     string PackageId,
     string Version,
@@ -23,7 +24,8 @@ public sealed record ReleaseToDeploy(
     ExpectedPreState PreState,
     SchemaSnapshot? BaselineSchema,
     string? PostStateSchemaHash,
-    long? StagingRehearsalMs = null)
+    long? StagingRehearsalMs = null,
+    string? PostStateCatalogFingerprint = null)
 {
     /// <summary>A release for an empty database (no MigrationBaseline).</summary>
     public static ExpectedPreState EmptyDatabase { get; } = new(true, null, [], null);
@@ -50,7 +52,9 @@ public sealed record ReleaseToDeploy(
             Paths(ReleaseFileRole.Verify),
             manifest.ExpectedPreState,
             baseline,
-            manifest.ExpectedPostState?.SchemaHash,
-            manifest.RehearsalDuration is { } rehearsal ? (long)rehearsal.TotalMilliseconds : null);
+            // A SQL Server release's schema hashes are model hashes, which no server reports: its fingerprints are checked instead.
+            manifest.ExpectedPostState is { CatalogFingerprint: null } post ? post.SchemaHash : null,
+            manifest.RehearsalDuration is { } rehearsal ? (long)rehearsal.TotalMilliseconds : null,
+            manifest.ExpectedPostState?.CatalogFingerprint);
     }
 }

@@ -97,11 +97,14 @@ public sealed record ReleaseManifest(
 /// <param name="SchemaHash">The schema snapshot hash production must have; null when it could not be computed. SQL Server:
 /// the SHA-256 of the baseline dacpac's model (its model.xml part), naming the exact model the deploy script was
 /// generated against.</param>
-public sealed record ExpectedPreState(bool EmptyDatabase, string? BaselineFile, IReadOnlyList<AppliedMigration> History, string? SchemaHash);
+/// <param name="CatalogFingerprint">SQL Server: <see cref="Schema.CatalogFingerprint"/> of the baseline, which the deploy
+/// compares with production's catalog (the model hash in <paramref name="SchemaHash"/> cannot be read from a server).</param>
+public sealed record ExpectedPreState(bool EmptyDatabase, string? BaselineFile, IReadOnlyList<AppliedMigration> History, string? SchemaHash, string? CatalogFingerprint = null);
 
 /// <summary>What production's schema must be after the release: the hash of every migration applied from scratch
 /// (SQL Server: the SHA-256 of the deployed dacpac's model.xml).</summary>
-public sealed record ExpectedPostState(string SchemaHash);
+/// <param name="CatalogFingerprint">SQL Server: <see cref="Schema.CatalogFingerprint"/> of the deployed dacpac, checked after the deploy.</param>
+public sealed record ExpectedPostState(string SchemaHash, string? CatalogFingerprint = null);
 
 /// <summary>One applied migration of the expected history: its version (null for repeatable), script and SHA-256.</summary>
 public sealed record AppliedMigration(string? Version, string Script, string Checksum);

@@ -13,8 +13,9 @@ namespace MigrationTasks.SqlServer.Planning;
 /// script, because each release's script is the difference from production to Schema/ and runs once per change),
 /// DacFx's deploy report, the baseline and the project dacpacs, Checks/, Verify/, plan.md; then manifest.json and its
 /// signature, written and later verified by the same code as for PostgreSQL.
-/// Expected pre-state: the baseline dacpac's model hash; post-state: the project dacpac's model hash (see
-/// <see cref="DacpacModelHash"/>). A data-loss finding stops the package unless MigrationAllowDataLoss=true, and
+/// Expected pre-state: the baseline dacpac's model hash (see <see cref="DacpacModelHash"/>) and its catalog
+/// fingerprint (<see cref="DacpacCatalog"/>), which the deploy compares with production's catalog; post-state: the
+/// same two of the project's dacpac. A data-loss finding stops the package unless MigrationAllowDataLoss=true, and
 /// the manifest records <c>allowDataLoss</c>.
 /// </summary>
 public sealed class SqlServerReleaseWriter(Reporter reporter)
@@ -92,8 +93,15 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             release.ProjectDirectory is null ? null : SourceRevision.Find(release.ProjectDirectory),
             emptyDatabase
                 ? new ExpectedPreState(true, null, [], null)
-                : new ExpectedPreState(false, BaselineDacpacName, [], DacpacModelHash.Of(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable)),
-            new ExpectedPostState(DacpacModelHash.Of(options.Dacpac, DiagnosticCodes.DacpacMissing)),
+                : new ExpectedPreState(
+                    false,
+                    BaselineDacpacName,
+                    [],
+                    DacpacModelHash.Of(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable),
+                    DacpacCatalog.Fingerprint(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable)),
+            new ExpectedPostState(
+                DacpacModelHash.Of(options.Dacpac, DiagnosticCodes.DacpacMissing),
+                DacpacCatalog.Fingerprint(options.Dacpac, DiagnosticCodes.DacpacMissing)),
             [],
             null,
             options.AllowDataLoss);

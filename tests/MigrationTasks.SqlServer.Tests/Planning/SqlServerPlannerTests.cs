@@ -176,6 +176,8 @@ public sealed class SqlServerPlannerTests
         Assert.That(manifest.AllowDataLoss, Is.False);
         Assert.That(manifest.ExpectedPreState.SchemaHash, Is.EqualTo(DacpacModelHash.Of(_baseline, DiagnosticCodes.BaselineDacpacUnreadable)));
         Assert.That(manifest.ExpectedPostState!.SchemaHash, Is.EqualTo(DacpacModelHash.Of(project.Dacpac, DiagnosticCodes.DacpacMissing)));
+        Assert.That(manifest.ExpectedPreState.CatalogFingerprint, Is.EqualTo(DacpacCatalog.Fingerprint(_baseline, "X")));
+        Assert.That(manifest.ExpectedPostState.CatalogFingerprint, Is.EqualTo(DacpacCatalog.Fingerprint(project.Dacpac, "X")));
         Assert.That(manifest.Files.Select(f => f.Path), Is.EquivalentTo(new[]
         {
             "baseline.dacpac", "deploy-report.xml", "migrations/R__deploy.sql", "plan.md", "project.dacpac",
@@ -209,6 +211,32 @@ public sealed class SqlServerPlannerTests
         Assert.That(plan.Findings, Is.Empty);
         Assert.That(plan.Report.Operations.Select(o => $"{o.Kind} {o.Name}"), Is.EqualTo(new[] { "Create [dbo].[Tag]" }));
         Assert.That(plan.Batches.Select(b => b.Text), Has.Some.Contains("PRINT N'deployed ShopDb'"), "the post-deployment script is still there");
+    }
+
+    [Test]
+    public void The_catalog_fingerprint_of_a_dacpac_is_the_one_of_the_live_catalog_holding_the_same_objects()
+    {
+        var project = Build("fingerprint", new()
+        {
+            ["Sales.sql"] = "CREATE SCHEMA sales;\n",
+            ["Order.sql"] = "CREATE TABLE sales.[Order] (OrderId int NOT NULL CONSTRAINT PK_Order PRIMARY KEY, Total AS (OrderId * 2));\n",
+            ["Orders.sql"] = "CREATE VIEW sales.Orders AS SELECT OrderId FROM sales.[Order];\n",
+            ["History.sql"] = "CREATE SCHEMA migrationtasks;\nGO\nCREATE TABLE migrationtasks.history (id int NOT NULL);\n",
+        });
+
+        Assert.That(DacpacCatalog.Objects(project.Dacpac, "X"), Is.EquivalentTo(new[]
+        {
+            ("schema", "sales"), ("table", "sales.Order"), ("column", "sales.Order.OrderId"), ("column", "sales.Order.Total"), ("view", "sales.Orders"),
+        }));
+        // What the live reader reports for the same database: constraints and definitions are not part of the fingerprint.
+        var live = new MigrationTasks.Schema.SchemaSnapshot(
+        [
+            new("schema", "sales", "owner dbo"), new("table", "sales.Order", "table"), new("column", "sales.Order.OrderId", "int NOT NULL"),
+            new("column", "sales.Order.Total", "AS ([OrderId]*(2))"), new("constraint", "sales.Order.PK_Order", "PRIMARY KEY CLUSTERED (OrderId)"),
+            new("view", "sales.Orders", "CREATE VIEW sales.Orders AS SELECT OrderId FROM sales.[Order];"),
+        ]);
+        Assert.That(DacpacCatalog.Fingerprint(project.Dacpac, "X"), Is.EqualTo(MigrationTasks.Schema.CatalogFingerprint.Of(live)));
+        Assert.That(DacpacCatalog.Fingerprint(_baseline, "X"), Is.Not.EqualTo(MigrationTasks.Schema.CatalogFingerprint.Of(live)));
     }
 
     [Test]
