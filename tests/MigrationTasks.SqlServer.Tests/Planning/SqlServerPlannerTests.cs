@@ -1,7 +1,9 @@
 using System.Text.Json;
 using MigrationTasks.Core.Tests.Release;
 using MigrationTasks.Diagnostics;
+using MigrationTasks.Migrations;
 using MigrationTasks.Release;
+using MigrationTasks.SqlServer.Engine;
 using MigrationTasks.SqlServer.Planning;
 using MigrationTasks.SqlServer.Schema;
 
@@ -187,6 +189,12 @@ public sealed class SqlServerPlannerTests
         Assert.That(verified.Passed, Is.True, string.Join("\n", verified.Diagnostics));
 
         var script = Path.Combine(release, "migrations", "R__deploy.sql");
+        // The runner reads it as any release's migration: a repeatable script, split into the same batches, in one transaction.
+        var (file, prepared) = MigrationSource.Prepare(new SqlServerEngine(), [script]).Single();
+        Assert.That(file.Kind, Is.EqualTo(MigrationKind.Repeatable));
+        Assert.That(prepared.InTransaction, Is.True);
+        Assert.That(prepared.Statements.Select(s => s.Text), Has.Some.StartsWith("CREATE VIEW dbo.CustomerNames"));
+        Assert.That(prepared.Statements.Select(s => s.Text), Has.None.Contains("$(").And.None.Contains(":setvar"));
         var bytes = File.ReadAllBytes(script);
         bytes[bytes.Length / 2] ^= 0x01;
         File.WriteAllBytes(script, bytes);
