@@ -1,0 +1,55 @@
+using MigrationTasks.Engines;
+using MigrationTasks.Production;
+using MigrationTasks.Release;
+using MigrationTasks.Schema;
+
+namespace MigrationTasks.Core.Tests.Production;
+
+/// <summary>
+/// A SQL Server release expects production's catalog by its fingerprint (object names), not by the baseline
+/// dacpac's model hash, and its baseline carries no history.
+/// </summary>
+public sealed class CatalogFingerprintPreStateTests
+{
+    private static readonly SchemaSnapshot Production = new(
+    [
+        new("table", "sales.Customer", "table"),
+        new("column", "sales.Customer.Id", "int NOT NULL"),
+        new("constraint", "sales.Customer.PK_Customer", "PRIMARY KEY CLUSTERED (Id)"),
+    ]);
+
+    private static readonly HistoryEntry EarlierDeploy = new(
+        1, null, "deploy", "R__deploy.sql", "abc", 3, 3, "", HistoryOutcome.Success, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, null);
+
+    [Test]
+    public void Production_with_the_baseline_objects_is_as_expected_whatever_its_definitions_and_earlier_deploys()
+    {
+        var differentDefinitions = new SchemaSnapshot(Production.Objects.Select(o => o with { Definition = o.Definition + " (as the server prints it)" }));
+
+        var verdict = PreStateCheck.Judge(Release(CatalogFingerprint.Of(Production)), [], [EarlierDeploy], differentDefinitions);
+
+        Assert.That(verdict.Kind, Is.EqualTo(PreStateKind.AsExpected), string.Join("\n", verdict.Differences));
+    }
+
+    [Test]
+    public void Production_with_an_object_the_baseline_lacks_is_refused_naming_the_fingerprints()
+    {
+        var changed = new SchemaSnapshot([.. Production.Objects, new("table", "sales.Extra", "table")]);
+
+        var verdict = PreStateCheck.Judge(Release(CatalogFingerprint.Of(Production)), [], [], changed);
+
+        Assert.That(verdict.Kind, Is.EqualTo(PreStateKind.Different));
+        Assert.That(verdict.Differences.Single(), Does.Contain("fingerprint").And.Contain(CatalogFingerprint.Of(Production)[..12]));
+    }
+
+    private static ReleaseToDeploy Release(string fingerprint) => new(
+        "Shop",
+        "1.0.0",
+        "SqlServer",
+        [],
+        [],
+        [],
+        new ExpectedPreState(false, "baseline.dacpac", [], "a model hash no server reports", fingerprint),
+        null,
+        null);
+}
