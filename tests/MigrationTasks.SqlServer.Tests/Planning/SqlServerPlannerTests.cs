@@ -139,6 +139,24 @@ public sealed class SqlServerPlannerTests
     }
 
     [Test]
+    public void A_column_added_in_the_middle_rebuilds_the_table_which_is_a_warning_at_its_file()
+    {
+        var project = Build("rebuild", new()
+        {
+            ["Customer.sql"] = Customer.Replace("    Name nvarchar(200) NOT NULL,", "    Tier int NULL,\n    Name nvarchar(200) NOT NULL,"),
+            ["Product.sql"] = Product,
+        });
+
+        var plan = Plan(project);
+
+        var rebuild = plan.Findings.Single(f => f.Code == DiagnosticCodes.TableRebuild);
+        Assert.That(rebuild.IsError, Is.False);
+        Assert.That(rebuild.Message, Does.StartWith("table rebuild [dbo].[Customer]"));
+        Assert.That(rebuild.File, Is.EqualTo(project.Files["Customer.sql"]));
+        Assert.That(plan.Report.Operations.Select(o => o.Kind), Has.Member("TableRebuild"));
+    }
+
+    [Test]
     public void A_release_is_not_written_when_data_loss_is_not_allowed_and_records_it_when_it_is()
     {
         var project = Build("release-loss", new() { ["Customer.sql"] = Customer.Replace(",\n    Phone nvarchar(50) NULL", ""), ["Product.sql"] = Product });
