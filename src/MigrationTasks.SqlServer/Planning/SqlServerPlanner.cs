@@ -43,13 +43,11 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
 
     private DeployPlan Plan(DeployPlanOptions options, SqlServerPlatform platform, string work)
     {
-        using (Load(options.Dacpac, DiagnosticCodes.DacpacMissing, "the project's dacpac", "Build the project first; fix the errors that left no dacpac."))
-        {
-        }
-
+        using var project = Load(options.Dacpac, DiagnosticCodes.DacpacMissing, "the project's dacpac", "Build the project first; fix the errors that left no dacpac.");
         using var baseline = Load(options.BaselineDacpac, DiagnosticCodes.BaselineDacpacUnreadable, "the MigrationBaseline dacpac", "Export it again from production.");
-        var sourcePath = HistorySchemaKeeper.SourceFor(options.Dacpac, options.BaselineDacpac, work, platform);
-        using var source = Load(sourcePath, DiagnosticCodes.DacpacMissing, "the project's dacpac", "Build the project first.");
+        var withHistory = HistorySchemaKeeper.SourceFor(options.Dacpac, options.BaselineDacpac, work, platform);
+        using var copy = withHistory == options.Dacpac ? null : Load(withHistory, DiagnosticCodes.DeployPlanFailed, "the project's dacpac with production's history schema", "");
+        var source = copy ?? project;
         var deployOptions = DeployOptions(options.AllowDataLoss);
         string script, reportXml;
         try

@@ -173,6 +173,11 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         text.AppendLine()
             .AppendLine($"## Findings ({plan.Findings.Count})")
             .AppendLine();
+        if (plan.Findings.Count == 0)
+        {
+            text.AppendLine("None: no data loss, no table rebuild, no other alert of DacFx.");
+        }
+
         foreach (var finding in plan.Findings)
         {
             text.AppendLine($"- {finding.Code} ({(finding.IsError ? "error" : "warning")}): {finding.Message}");
