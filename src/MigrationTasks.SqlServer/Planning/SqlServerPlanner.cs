@@ -65,7 +65,7 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
 
         var report = DeployReport.Parse(reportXml);
         var findings = Findings(report, options);
-        var (_, batches) = SqlCmdScript.ToBatches(script, options.DatabaseName, options.Dacpac, platform);
+        var (_, batches) = DeployScriptBatches.ToBatches(script, options.DatabaseName, options.Dacpac, platform);
         reporter.Info($"Deploy plan against {options.BaselineDacpac}: {Summary(report)}; {batches.Count} batch(es); {findings.Count} finding(s).");
         return new DeployPlan(script, reportXml, report, batches, findings);
     }

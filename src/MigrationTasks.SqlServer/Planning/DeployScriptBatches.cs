@@ -22,7 +22,7 @@ namespace MigrationTasks.SqlServer.Planning;
 /// </list>
 /// The batches are split with ScriptDom, so a <c>GO</c> inside a comment or string is not a separator.
 /// </summary>
-public static partial class SqlCmdScript
+public static partial class DeployScriptBatches
 {
     public static (string Text, IReadOnlyList<ScriptStatement> Batches) ToBatches(string script, string databaseName, string sourceName, SqlServerPlatform platform)
     {

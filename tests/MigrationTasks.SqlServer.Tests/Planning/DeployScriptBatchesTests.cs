@@ -5,14 +5,14 @@ using MigrationTasks.SqlServer.Schema;
 namespace MigrationTasks.SqlServer.Tests.Planning;
 
 /// <summary>DacFx's SQLCMD-mode script into plain batches: what is handled, and what is refused at its line.</summary>
-public sealed class SqlCmdScriptTests
+public sealed class DeployScriptBatchesTests
 {
     [Test]
     public void Setvar_values_are_substituted_and_the_database_name_is_the_projects()
     {
         const string script = ":setvar DatabaseName \"Built\"\n:setvar Region \"eu\"\nGO\n:on error exit\nGO\nUSE [$(DatabaseName)];\nGO\nPRINT N'$(DatabaseName) in $(Region)';\nGO\n";
 
-        var (text, batches) = SqlCmdScript.ToBatches(script, "Shop", "deploy.sql", SqlServerPlatform.Default);
+        var (text, batches) = DeployScriptBatches.ToBatches(script, "Shop", "deploy.sql", SqlServerPlatform.Default);
 
         Assert.That(batches.Select(b => b.Text), Is.EqualTo(new[] { "PRINT N'Shop in eu';" }));
         Assert.That(text, Is.EqualTo("PRINT N'Shop in eu';\nGO\n\n"));
@@ -21,7 +21,7 @@ public sealed class SqlCmdScriptTests
     [Test]
     public void Another_sqlcmd_command_is_refused_at_its_line()
     {
-        var e = Assert.Throws<DiagnosticException>(() => SqlCmdScript.ToBatches("PRINT 1;\nGO\n:r other.sql\n", "Shop", "deploy.sql", SqlServerPlatform.Default));
+        var e = Assert.Throws<DiagnosticException>(() => DeployScriptBatches.ToBatches("PRINT 1;\nGO\n:r other.sql\n", "Shop", "deploy.sql", SqlServerPlatform.Default));
 
         var problem = e!.Diagnostics.Single();
         Assert.That(problem.Code, Is.EqualTo(DiagnosticCodes.SqlCmdNotSupported));
@@ -32,7 +32,7 @@ public sealed class SqlCmdScriptTests
     [Test]
     public void A_variable_no_setvar_defines_is_refused()
     {
-        var e = Assert.Throws<DiagnosticException>(() => SqlCmdScript.ToBatches("PRINT 1;\nGO\nPRINT '$(Missing)';\n", "Shop", "deploy.sql", SqlServerPlatform.Default));
+        var e = Assert.Throws<DiagnosticException>(() => DeployScriptBatches.ToBatches("PRINT 1;\nGO\nPRINT '$(Missing)';\n", "Shop", "deploy.sql", SqlServerPlatform.Default));
 
         Assert.That(e!.Diagnostics.Single().Message, Does.Contain("$(Missing)"));
         Assert.That(e.Diagnostics.Single().Line, Is.EqualTo(3));
