@@ -295,7 +295,7 @@ public sealed class SqlServerPlannerTests
         var dacpac = _folder.PathOf($"{name}/bin/{name}.dacpac");
         var output = new StringWriter();
         var result = new DacpacBuilder(new Reporter(output)).Build(new DacpacBuildOptions(
-            [.. files.Values], dacpac, PostDeploymentScript: _folder.Write($"{name}/Deploy/PostDeployment.sql", PostDeployment)));
+            [.. files.Values], dacpac, PostDeploymentScript: _folder.Write($"{name}/Deploy/PostDeployment.sql", PostDeployment), DatabaseName: "ShopDb"));
         Assert.That(result.Written, Is.True, output.ToString());
         return new BuiltProject(dacpac, files);
     }
