@@ -86,6 +86,9 @@ internal static class Verbs
             case "package":
                 await new ReleaseWriter(engine, reporter).WriteAsync(PackageOptions(arguments), cancellationToken);
                 break;
+            case "baseline" when engine is SqlServerEngine && (arguments.Optional("out") ?? "").EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase):
+                await BaselineDacpacAsync(arguments, reporter, cancellationToken);
+                break;
             case "baseline":
                 await BaselineAsync(engine, arguments, reporter, cancellationToken);
                 break;
@@ -215,6 +218,22 @@ internal static class Verbs
         reporter.Info($"Baseline of {database.DisplayName}: {applied.Count} applied migration(s){(applied.Count == 0 ? "" : $" up to {applied[^1].Script}")}, " +
                       $"{baseline.Schema.Objects.Count} schema object(s), schema hash {baseline.SchemaHash}; written to {Path.GetFullPath(output)}. " +
                       "Set MigrationBaseline to this file to build releases for this database.");
+    }
+
+    /// <summary><c>migrate baseline --engine SqlServer --out FILE.dacpac</c>: production's schema as a dacpac, for MigrationBaseline.</summary>
+    private static async Task BaselineDacpacAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var variable = arguments.Required("connection-variable");
+        var output = arguments.Required("out");
+        var connectionString = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw Arguments.Invalid($"the environment variable {variable} (named by --connection-variable) is not set; set it to the connection string of the database to export.");
+        }
+
+        var database = await BaselineDacpacExporter.ExportAsync(connectionString, output, cancellationToken);
+        reporter.Info($"Baseline of {database}: written to {Path.GetFullPath(output)} (a dacpac, no table data; model hash " +
+                      $"{DacpacModelHash.Of(output, DiagnosticCodes.BaselineDacpacUnreadable)}). Set MigrationBaseline to this file to plan releases for this database.");
     }
 
     /// <summary><c>migrate build-dacpac</c>: Schema/ compiled into a dacpac by DacFx, offline; no dacpac when anything is an error.</summary>
