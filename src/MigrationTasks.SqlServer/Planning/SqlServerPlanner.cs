@@ -63,7 +63,16 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
                 options.BaselineDacpac));
         }
 
-        var report = DeployReport.Parse(reportXml);
+        DeployReport report;
+        try
+        {
+            report = DeployReport.Parse(reportXml);
+        }
+        catch (Exception e) when (e is System.Xml.XmlException or InvalidDataException)
+        {
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.DeployPlanFailed, $"DacFx's deploy report cannot be read: {e.Message}", options.BaselineDacpac));
+        }
+
         var findings = Findings(report, options);
         var (_, batches) = DeployScriptBatches.ToBatches(script, options.DatabaseName, options.Dacpac, platform);
         reporter.Info($"Deploy plan against {options.BaselineDacpac}: {Summary(report)}; {batches.Count} batch(es); {findings.Count} finding(s).");
