@@ -56,40 +56,12 @@ public sealed class PostgresEngine : IMigrationEngine
         }
     }
 
-    /// <summary>
-    /// A script runs in one transaction unless a statement cannot: then it must be made only of such statements, or
-    /// carry the no-transaction marker, because a half-transactional file would leave an unknowable state on failure.
-    /// </summary>
-    private static string? OutsideTransactionReason(string path, string text, IReadOnlyList<ScriptStatement> statements)
-    {
-        if (TransactionRules.HasNoTransactionMarker(text))
-        {
-            return $"marked '{TransactionRules.NoTransactionMarker}'";
-        }
-
-        var blockers = statements
-            .Select(s => (Statement: s, Reason: TransactionRules.WhyNotInTransaction(s)))
-            .Where(s => s.Reason is not null)
-            .ToList();
-        if (blockers.Count == 0)
-        {
-            return null;
-        }
-
-        var first = blockers[0];
-        if (blockers.Count == statements.Count)
-        {
-            return $"{first.Reason} at line {first.Statement.Line}";
-        }
-
-        throw new DiagnosticException(Diagnostic.Error(
-            DiagnosticCodes.MixedTransactionMode,
-            $"{first.Reason} cannot run inside a transaction, but this file also holds {statements.Count - blockers.Count} statement(s) that " +
-            "should run in one. Nothing was run. Move it into a migration of its own, or add the line " +
-            $"'{TransactionRules.NoTransactionMarker}' to run the whole file statement by statement without a transaction " +
-            "(progress is recorded, and a failure leaves the statements before it applied).",
+    private static string? OutsideTransactionReason(string path, string text, IReadOnlyList<ScriptStatement> statements) =>
+        TransactionMode.OutsideTransactionReason(
             path,
-            first.Statement.Line,
-            first.Statement.Column));
-    }
+            TransactionRules.HasNoTransactionMarker(text),
+            TransactionRules.NoTransactionMarker,
+            "statement",
+            "statements",
+            statements.Select(s => new TransactionMode.Statement(TransactionRules.WhyNotInTransaction(s), s.Line, s.Column)));
 }

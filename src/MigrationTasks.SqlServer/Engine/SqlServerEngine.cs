@@ -47,37 +47,13 @@ public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigra
     /// A script runs in one transaction unless a statement cannot (ALTER DATABASE, BACKUP, full-text catalogs…):
     /// then every batch must be such a statement, or the file carries the no-transaction marker (MIG2005 otherwise).
     /// </summary>
-    private static string? OutsideTransactionReason(string path, string text, TSqlScript script)
-    {
-        if (TSqlTransactionRules.HasNoTransactionMarker(text))
-        {
-            return $"marked '{TSqlTransactionRules.NoTransactionMarker}'";
-        }
-
-        var statements = script.Batches.SelectMany(b => b.Statements).ToList();
-        var blockers = statements
-            .Select(s => (Statement: s, Reason: TSqlTransactionRules.WhyNotInTransaction(s)))
-            .Where(s => s.Reason is not null)
-            .ToList();
-        if (blockers.Count == 0)
-        {
-            return null;
-        }
-
-        var first = blockers[0];
-        if (blockers.Count == statements.Count)
-        {
-            return $"{first.Reason} at line {first.Statement.StartLine}";
-        }
-
-        throw new DiagnosticException(Diagnostic.Error(
-            DiagnosticCodes.MixedTransactionMode,
-            $"{first.Reason} cannot run inside a transaction, but this file also holds {statements.Count - blockers.Count} statement(s) that " +
-            "should run in one. Nothing was run. Move it into a migration of its own, or add the line " +
-            $"'{TSqlTransactionRules.NoTransactionMarker}' to run the whole file batch by batch without a transaction " +
-            "(progress is recorded, and a failure leaves the batches before it applied).",
+    private static string? OutsideTransactionReason(string path, string text, TSqlScript script) =>
+        TransactionMode.OutsideTransactionReason(
             path,
-            first.Statement.StartLine,
-            first.Statement.StartColumn));
-    }
+            TSqlTransactionRules.HasNoTransactionMarker(text),
+            TSqlTransactionRules.NoTransactionMarker,
+            "batch",
+            "batches",
+            script.Batches.SelectMany(b => b.Statements)
+                .Select(s => new TransactionMode.Statement(TSqlTransactionRules.WhyNotInTransaction(s), s.StartLine, s.StartColumn)));
 }
