@@ -71,6 +71,9 @@ dotnet build "$root/bench/BackupBench" -c Release -nologo -v:q >/dev/null
 export MIGRATIONTASKS_BENCH_CONNECTION="Host=127.0.0.1;Port=$port;Username=postgres;Database=bench"
 ours="$(MIGRATIONTASKS_POSTGRES_BIN="$bin" dotnet "$root/bench/BackupBench/bin/Release/net8.0/BackupBench.dll" MIGRATIONTASKS_BENCH_CONNECTION "$work/backups" "$runs")"
 echo "$ours"
+echo "== the same with --hash-rows (every table's contents hashed too)"
+hashed="$(MIGRATIONTASKS_POSTGRES_BIN="$bin" dotnet "$root/bench/BackupBench/bin/Release/net8.0/BackupBench.dll" MIGRATIONTASKS_BENCH_CONNECTION "$work/backups" "$runs" hash-rows)"
+echo "$hashed"
 
 echo
 echo "== medians ($size database, $runs runs)"
@@ -78,3 +81,5 @@ echo "backup+proof by hand (pg_dump -Fc + pg_restore --list): $(printf '%s\n' "$
 echo "MigrationTasks BackupAsync:                             $(echo "$ours" | sed -n 's/^backup .* ms=\([0-9]*\) .*/\1/p' | median) ms"
 echo "restore by hand (pg_restore --clean -1):                $(printf '%s\n' "${hand_restore[@]}" | median) ms"
 echo "MigrationTasks RestoreAsync:                            $(echo "$ours" | sed -n 's/^restore .* ms=\([0-9]*\)$/\1/p' | median) ms"
+echo "MigrationTasks BackupAsync, --hash-rows:                $(echo "$hashed" | sed -n 's/^backup .* ms=\([0-9]*\) .*/\1/p' | median) ms"
+echo "MigrationTasks RestoreAsync, --hash-rows backup:        $(echo "$hashed" | sed -n 's/^restore .* ms=\([0-9]*\)$/\1/p' | median) ms"

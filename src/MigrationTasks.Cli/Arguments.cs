@@ -9,7 +9,7 @@ namespace MigrationTasks.Cli;
 internal sealed class Arguments
 {
     /// <summary>Options that take no value: present means "true".</summary>
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "allow-unsigned" };
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "allow-unsigned", "hash-rows" };
 
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
 

@@ -132,7 +132,8 @@ internal static class Verbs
             Path.GetFullPath(arguments.Optional("report-dir") ?? "migration-report"),
             LockWait(arguments),
             arguments.Optional("window") is { } window ? MaintenanceWindow.Parse(window) : null,
-            Seconds(arguments, "monitor-seconds") ?? TimeSpan.Zero);
+            Seconds(arguments, "monitor-seconds") ?? TimeSpan.Zero,
+            arguments.Flag("hash-rows"));
         var report = await new ProductionRunner(Engine(verification.Manifest?.Engine ?? "PostgreSql"), reporter)
             .DeployAsync(
                 () =>

@@ -40,10 +40,11 @@ public interface ITargetDatabase : IAsyncDisposable
     /// <summary>
     /// Backs the database up into <paramref name="backupDirectory"/>: first proves the folder can be written
     /// (MIG6001, before any dump), then dumps, proves the dump readable (MIG6002), and records the schema hash and
-    /// every table's rows and content hash, all of the same instant, in <c>&lt;Id&gt;.json</c> beside the dump.
+    /// every table's row count (and with <paramref name="hashRows"/> a hash of its contents: a stronger proof for the
+    /// restore that costs a second scan of every row), all of the same instant, in <c>&lt;Id&gt;.json</c> beside the dump.
     /// MIG6003 when the engine's backup programs are missing, MIG6005 when the dump fails.
     /// </summary>
-    Task<DatabaseBackup> BackupAsync(string backupDirectory, CancellationToken cancellationToken);
+    Task<DatabaseBackup> BackupAsync(string backupDirectory, bool hashRows, CancellationToken cancellationToken);
 
     /// <summary>
     /// Puts the database back to the backup, atomically: everything is dropped and recreated from the dump in one

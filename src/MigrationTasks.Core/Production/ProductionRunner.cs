@@ -180,7 +180,7 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         DatabaseBackup backup;
         try
         {
-            backup = await database.BackupAsync(options.BackupDirectory, cancellationToken);
+            backup = await database.BackupAsync(options.BackupDirectory, options.HashRows, cancellationToken);
         }
         catch (DiagnosticException refused)
         {

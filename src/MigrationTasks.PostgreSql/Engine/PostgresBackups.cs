@@ -72,7 +72,7 @@ internal static class PostgresBackups
         """;
 
     public static async Task<DatabaseBackup> BackupAsync(
-        NpgsqlConnection connection, NpgsqlConnectionStringBuilder settings, string displayName, string backupDirectory, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlConnectionStringBuilder settings, string displayName, string backupDirectory, bool hashRows, CancellationToken cancellationToken)
     {
         // The folder first: a deploy must learn that it cannot back up before anything is dumped.
         var folder = DatabaseBackup.PrepareDirectory(backupDirectory);
@@ -98,7 +98,7 @@ internal static class PostgresBackups
             {
                 schema = await SchemaSnapshotReader.ReadAsync(connection, transaction, null, cancellationToken);
                 tables = await TableFingerprints.ListAsync(connection, transaction, cancellationToken);
-                fingerprints = await TableFingerprints.ReadAsync(connection, transaction, tables, cancellationToken);
+                fingerprints = await TableFingerprints.ReadAsync(connection, transaction, tables, hashRows, cancellationToken);
             }
             catch (Exception e)
             {
@@ -133,7 +133,7 @@ internal static class PostgresBackups
             schema.Hash,
             takenAt,
             clock.Elapsed,
-            $"{proof}; {rows} rows of {fingerprints.Count} tables counted and hashed in the dump's snapshot")
+            $"{proof}; {rows} rows of {fingerprints.Count} tables counted{(hashRows ? " and hashed" : "")} in the dump's snapshot")
         {
             DumpSha256 = sha256,
             Format = format,
@@ -286,7 +286,9 @@ internal static class PostgresBackups
         await using (var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken))
         {
             schema = await SchemaSnapshotReader.ReadAsync(connection, transaction, null, cancellationToken);
-            fingerprints = await TableFingerprints.ReadAsync(connection, transaction, await TableFingerprints.ListAsync(connection, transaction, cancellationToken), cancellationToken);
+            // Hashed again only when the backup recorded hashes: a count-only backup is proven by counts.
+            var hashRows = backup.Tables.Any(t => t.ContentHash.Length > 0);
+            fingerprints = await TableFingerprints.ReadAsync(connection, transaction, await TableFingerprints.ListAsync(connection, transaction, cancellationToken), hashRows, cancellationToken);
         }
 
         var differences = new List<string>();

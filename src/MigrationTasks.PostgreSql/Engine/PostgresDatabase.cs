@@ -154,8 +154,8 @@ internal sealed class PostgresDatabase : ITargetDatabase
         return (new ShadowDatabase(shadow, async () => await ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None)), null);
     }
 
-    public Task<DatabaseBackup> BackupAsync(string backupDirectory, CancellationToken cancellationToken) =>
-        PostgresBackups.BackupAsync(_connection, _settings, DisplayName, backupDirectory, cancellationToken);
+    public Task<DatabaseBackup> BackupAsync(string backupDirectory, bool hashRows, CancellationToken cancellationToken) =>
+        PostgresBackups.BackupAsync(_connection, _settings, DisplayName, backupDirectory, hashRows, cancellationToken);
 
     public async Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken)
     {

@@ -28,8 +28,8 @@ internal sealed class ShadowDatabase(PostgresDatabase database, Func<Task> drop,
     public Task<(ITargetDatabase? Shadow, string? Reason)> TryCreateShadowAsync(CancellationToken cancellationToken) =>
         Task.FromResult<(ITargetDatabase?, string?)>((null, "a shadow database has no shadow of its own"));
 
-    public Task<DatabaseBackup> BackupAsync(string backupDirectory, CancellationToken cancellationToken) =>
-        database.BackupAsync(backupDirectory, cancellationToken);
+    public Task<DatabaseBackup> BackupAsync(string backupDirectory, bool hashRows, CancellationToken cancellationToken) =>
+        database.BackupAsync(backupDirectory, hashRows, cancellationToken);
 
     public Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken) =>
         database.RestoreAsync(backup, cancellationToken);

@@ -219,7 +219,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         }
     }
 
-    public async Task<DatabaseBackup> BackupAsync(string backupDirectory, CancellationToken cancellationToken) =>
+    public async Task<DatabaseBackup> BackupAsync(string backupDirectory, bool hashRows, CancellationToken cancellationToken) =>
         await SqlServerBackups.BackupAsync(await SessionAsync(cancellationToken), _identity, DisplayName, backupDirectory, cancellationToken);
 
     public async Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken)

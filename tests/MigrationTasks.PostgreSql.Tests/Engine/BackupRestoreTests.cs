@@ -24,13 +24,31 @@ public sealed class BackupRestoreTests
     private static readonly System.Collections.Concurrent.ConcurrentBag<string> Folders = [];
 
     [Test]
+    public async Task Without_row_hashes_a_backup_counts_rows_and_a_restore_is_proven_by_schema_and_counts()
+    {
+        var shop = await ShopAsync();
+        var folder = NewFolder();
+        await using var database = await ConnectAsync(shop);
+
+        var backup = await database.BackupAsync(folder, hashRows: false, CancellationToken.None);
+
+        Assert.That(backup.Proof, Does.EndWith("7 rows of 4 tables counted in the dump's snapshot"));
+        Assert.That(backup.Tables.Select(t => t.ContentHash), Has.All.Empty);
+        await PostgresServer.QueryAsync(shop.ConnectionString, "UPDATE public.customer SET name = name || '!'; CREATE TABLE public.extra (a int); SELECT 1");
+        await database.RestoreAsync(backup, CancellationToken.None);
+
+        Assert.That((await database.ReadSchemaAsync(CancellationToken.None)).Hash, Is.EqualTo(backup.SchemaHash));
+        Assert.That(await PostgresServer.QueryAsync(shop.ConnectionString, "SELECT count(*) FROM public.customer WHERE name LIKE '%!'"), Has.One.Items.EqualTo(new[] { "0" }));
+    }
+
+    [Test]
     public async Task A_backup_writes_its_dump_and_metadata_and_proves_the_dump_readable()
     {
         var shop = await ShopAsync();
         var folder = NewFolder();
         await using var database = await ConnectAsync(shop);
 
-        var backup = await database.BackupAsync(folder, CancellationToken.None);
+        var backup = await database.BackupAsync(folder, hashRows: true, CancellationToken.None);
 
         Assert.That(backup.Id, Does.Match(@"^test_\d+-\d{8}T\d{6}Z-[0-9a-f]{6}$"));
         Assert.That(backup.DumpPath, Is.EqualTo(Path.Combine(folder, backup.Id + ".dump")));
@@ -69,7 +87,7 @@ public sealed class BackupRestoreTests
         var folder = NewFolder();
 
         await using var database = await new PostgresEngine().ConnectAsync(asReader, CancellationToken.None);
-        var backup = await database.BackupAsync(folder, CancellationToken.None);
+        var backup = await database.BackupAsync(folder, hashRows: true, CancellationToken.None);
 
         Assert.That(backup.Tables.Sum(t => t.Rows), Is.EqualTo(7));
         Assert.That(File.ReadAllText(Path.Combine(folder, backup.Id + ".json")), Does.Not.Contain("s3cret"));
@@ -90,7 +108,7 @@ public sealed class BackupRestoreTests
         // Closed: any query, let alone a dump, would fail with something else than MIG6001.
         await database.DisposeAsync();
 
-        var error = Assert.ThrowsAsync<DiagnosticException>(() => database.BackupAsync(folder, CancellationToken.None))!;
+        var error = Assert.ThrowsAsync<DiagnosticException>(() => database.BackupAsync(folder, hashRows: true, CancellationToken.None))!;
 
         Assert.That(error.Diagnostics.Single().Code, Is.EqualTo(DiagnosticCodes.BackupDirectoryNotWritable));
         Assert.That(error.Diagnostics.Single().Message, Does.StartWith($"cannot write backups to {folder}:").And.Contain("Nothing was dumped"));
@@ -103,7 +121,7 @@ public sealed class BackupRestoreTests
         var shop = await ShopAsync();
         var folder = NewFolder();
         await using var database = await ConnectAsync(shop);
-        var backup = await database.BackupAsync(folder, CancellationToken.None);
+        var backup = await database.BackupAsync(folder, hashRows: true, CancellationToken.None);
         var rowsAtBackup = await RowsAsync(shop.ConnectionString, ShopRows);
 
         shop.Write("V3__changes.sql", "CREATE TABLE audit (a int); ALTER TABLE customer ADD COLUMN phone text;");
@@ -149,7 +167,7 @@ public sealed class BackupRestoreTests
         await shop.QueryAsync($"CREATE ROLE {role}; CREATE TABLE owned (a int); INSERT INTO owned VALUES (1); ALTER TABLE owned OWNER TO {role}; SELECT 1");
         var folder = NewFolder();
         await using var database = await ConnectAsync(shop);
-        var backup = await database.BackupAsync(folder, CancellationToken.None);
+        var backup = await database.BackupAsync(folder, hashRows: true, CancellationToken.None);
         await shop.QueryAsync($"ALTER TABLE owned OWNER TO postgres; DROP ROLE {role}; CREATE TABLE after_backup (a int); UPDATE customer SET name = 'Robert' WHERE id = 2; SELECT 1");
         var before = await StateAsync(database, shop);
 
@@ -168,7 +186,7 @@ public sealed class BackupRestoreTests
         await shop.QueryAsync("CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload FROM generate_series(1, 20000) g; SELECT 1");
         var folder = NewFolder();
         await using var database = await ConnectAsync(shop);
-        var backup = await database.BackupAsync(folder, CancellationToken.None);
+        var backup = await database.BackupAsync(folder, hashRows: true, CancellationToken.None);
         await shop.QueryAsync("CREATE TABLE after_backup (a int); UPDATE big SET payload = 'changed' WHERE id < 10; SELECT 1");
         var before = await StateAsync(database, shop);
         await using (var dump = File.OpenWrite(backup.DumpPath))
@@ -194,7 +212,7 @@ public sealed class BackupRestoreTests
     {
         var shop = await ShopAsync();
         await using var database = await ConnectAsync(shop);
-        var backup = await database.BackupAsync(NewFolder(), CancellationToken.None);
+        var backup = await database.BackupAsync(NewFolder(), hashRows: true, CancellationToken.None);
         // Metadata that promises more than the dump holds: a table the dump lacks, a row more in another.
         var promised = new MigrationTasks.Schema.SchemaSnapshot([.. backup.Schema!.Objects, new("table", "public.ghost", "")]);
         var overstated = backup with
@@ -216,7 +234,7 @@ public sealed class BackupRestoreTests
         var shop = await ShopAsync();
         await shop.QueryAsync("ALTER TABLE customer SET SCHEMA billing; ALTER TABLE shop_order SET SCHEMA billing; ALTER TYPE order_status SET SCHEMA billing; DROP SCHEMA public; SELECT 1");
         await using var database = await ConnectAsync(shop);
-        var backup = await database.BackupAsync(NewFolder(), CancellationToken.None);
+        var backup = await database.BackupAsync(NewFolder(), hashRows: true, CancellationToken.None);
         await shop.QueryAsync("CREATE SCHEMA public; CREATE TABLE public.added (a int); SELECT 1");
 
         await database.RestoreAsync(backup, CancellationToken.None);
@@ -231,7 +249,7 @@ public sealed class BackupRestoreTests
         var shop = await ShopAsync();
         var folder = NewFolder();
         await using var database = await ConnectAsync(shop);
-        var backup = await database.BackupAsync(folder, CancellationToken.None);
+        var backup = await database.BackupAsync(folder, hashRows: true, CancellationToken.None);
 
         var missing = Assert.Throws<DiagnosticException>(() => DatabaseBackup.Load(folder, "shop-20200101T000000Z-000000"))!;
         var escaping = Assert.Throws<DiagnosticException>(() => DatabaseBackup.Load(folder, "../etc/passwd"))!;

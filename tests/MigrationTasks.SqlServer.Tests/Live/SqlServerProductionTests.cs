@@ -31,7 +31,7 @@ public sealed class SqlServerProductionTests
         await using var database = await new SqlServerEngine().ConnectAsync(production.ConnectionString, CancellationToken.None);
         var before = await database.ReadSchemaAsync(CancellationToken.None);
 
-        var backup = await database.BackupAsync(production.BackupDirectory, CancellationToken.None);
+        var backup = await database.BackupAsync(production.BackupDirectory, hashRows: true, CancellationToken.None);
 
         Assert.That(backup.Proof, Does.Contain("RESTORE VERIFYONLY WITH CHECKSUM"));
         Assert.That(backup.SchemaHash, Is.EqualTo(before.Hash));
