@@ -28,4 +28,23 @@ public sealed record HistoryEntry(
     HistoryOutcome Outcome,
     DateTimeOffset StartedAt,
     DateTimeOffset? FinishedAt,
-    string? Error);
+    string? Error)
+{
+    /// <summary>
+    /// The row under the reader, its columns in the order of the record's parameters (both engines' history
+    /// queries select them so): one mapping for every engine.
+    /// </summary>
+    public static HistoryEntry Read(System.Data.Common.DbDataReader reader) => new(
+        reader.GetInt64(0),
+        reader.IsDBNull(1) ? null : reader.GetString(1),
+        reader.GetString(2),
+        reader.GetString(3),
+        reader.GetString(4),
+        reader.GetInt32(5),
+        reader.GetInt32(6),
+        reader.GetString(7),
+        Enum.Parse<HistoryOutcome>(reader.GetString(8), ignoreCase: true),
+        reader.GetFieldValue<DateTimeOffset>(9),
+        reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+        reader.IsDBNull(11) ? null : reader.GetString(11));
+}

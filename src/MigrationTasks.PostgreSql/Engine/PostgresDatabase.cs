@@ -16,8 +16,6 @@ internal sealed class PostgresDatabase : ITargetDatabase
     /// </summary>
     private const int StatementsPerBatch = 200;
 
-    private const int RowsKept = 10;
-
     private readonly NpgsqlConnectionStringBuilder _settings;
     private NpgsqlConnection _connection;
 
@@ -84,10 +82,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
     public async Task<TestRun> RunTestAsync(PreparedScript test, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var columns = (IReadOnlyList<string>)[];
-        var rows = new List<IReadOnlyList<string?>>();
-        long rowCount = 0;
-        ScriptStatement? resultStatement = null;
+        var result = new LastResultSet();
         ScriptFailedException? error = null;
         await using (var transaction = await _connection.BeginTransactionAsync(cancellationToken))
         {
@@ -100,23 +95,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
                 try
                 {
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                    if (reader.FieldCount == 0)
-                    {
-                        continue;
-                    }
-
-                    resultStatement = statement;
-                    columns = [.. Enumerable.Range(0, reader.FieldCount).Select(reader.GetName)];
-                    rows.Clear();
-                    rowCount = 0;
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        rowCount++;
-                        if (rows.Count < RowsKept)
-                        {
-                            rows.Add([.. Enumerable.Range(0, reader.FieldCount).Select(c => reader.IsDBNull(c) ? null : reader.GetString(c))]);
-                        }
-                    }
+                    await result.ReadAsync(reader, statement, (row, column) => row.GetString(column), cancellationToken);
                 }
                 catch (PostgresException e)
                 {
@@ -128,7 +107,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
         }
 
         await ExecuteAsync("DISCARD ALL", CancellationToken.None);
-        return new TestRun(error, columns, rows, rowCount, resultStatement, clock.Elapsed);
+        return result.ToRun(error, clock.Elapsed);
     }
 
     public Task<SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken) =>

@@ -16,8 +16,6 @@ namespace MigrationTasks.SqlServer.Live;
 /// </summary>
 internal sealed class SqlServerDatabase : ITargetDatabase
 {
-    private const int RowsKept = 10;
-
     private readonly SqlConnectionStringBuilder _settings;
     private readonly SqlServerIdentity _identity;
     private SqlConnection _connection;
@@ -122,10 +120,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         var connection = await SessionAsync(cancellationToken);
         _sessionUsed = true;
         var clock = Stopwatch.StartNew();
-        var columns = (IReadOnlyList<string>)[];
-        var rows = new List<IReadOnlyList<string?>>();
-        long rowCount = 0;
-        ScriptStatement? resultStatement = null;
+        var result = new LastResultSet();
         ScriptFailedException? error = null;
         await ExecuteAsync(connection, null, "SET XACT_ABORT ON", cancellationToken);
         var transaction = (SqlTransaction)await connection.BeginTransactionAsync(cancellationToken);
@@ -140,23 +135,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                     do
                     {
-                        if (reader.FieldCount == 0)
-                        {
-                            continue;
-                        }
-
-                        resultStatement = batch;
-                        columns = [.. Enumerable.Range(0, reader.FieldCount).Select(reader.GetName)];
-                        rows.Clear();
-                        rowCount = 0;
-                        while (await reader.ReadAsync(cancellationToken))
-                        {
-                            rowCount++;
-                            if (rows.Count < RowsKept)
-                            {
-                                rows.Add([.. Enumerable.Range(0, reader.FieldCount).Select(c => reader.IsDBNull(c) ? null : Convert.ToString(reader.GetValue(c), CultureInfo.InvariantCulture))]);
-                            }
-                        }
+                        await result.ReadAsync(reader, batch, (row, column) => Convert.ToString(row.GetValue(column), CultureInfo.InvariantCulture) ?? "", cancellationToken);
                     }
                     while (await reader.NextResultAsync(cancellationToken));
                 }
@@ -179,7 +158,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
             await RollBackQuietlyAsync(transaction);
         }
 
-        return new TestRun(error, columns, rows, rowCount, resultStatement, clock.Elapsed);
+        return result.ToRun(error, clock.Elapsed);
     }
 
     public async Task<SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken) =>

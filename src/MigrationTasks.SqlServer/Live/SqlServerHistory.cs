@@ -80,19 +80,7 @@ internal static class SqlServerHistory
         var rows = new List<HistoryEntry>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new HistoryEntry(
-                reader.GetInt64(0),
-                reader.IsDBNull(1) ? null : reader.GetString(1),
-                reader.GetString(2),
-                reader.GetString(3),
-                reader.GetString(4),
-                reader.GetInt32(5),
-                reader.GetInt32(6),
-                reader.GetString(7),
-                Enum.Parse<HistoryOutcome>(reader.GetString(8), ignoreCase: true),
-                reader.GetDateTimeOffset(9),
-                reader.IsDBNull(10) ? null : reader.GetDateTimeOffset(10),
-                reader.IsDBNull(11) ? null : reader.GetString(11)));
+            rows.Add(HistoryEntry.Read(reader));
         }
 
         return rows;
