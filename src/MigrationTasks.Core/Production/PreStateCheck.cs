@@ -30,7 +30,7 @@ public static class PreStateCheck
     {
         var expected = release.PreState;
         var postStateSchemaHash = release.PostStateSchemaHash;
-        var applied = history.Where(h => h.Outcome == HistoryOutcome.Success).ToList();
+        var applied = AppliedChecksums(history);
         if (IsDeployed(expected, packageMigrations, applied) && (postStateSchemaHash is null || postStateSchemaHash == actual.Hash)
             && (release.PostStateCatalogFingerprint is null || release.PostStateCatalogFingerprint == CatalogFingerprint.Of(actual)))
         {
@@ -39,7 +39,7 @@ public static class PreStateCheck
 
         var differences = new List<string>();
         // A SQL Server baseline is a dacpac: it carries no history to compare production's applied scripts with.
-        differences.AddRange(HistoryDifferences(expected.History, history, baselineHasHistory: expected.CatalogFingerprint is null));
+        differences.AddRange(HistoryDifferences(expected.History, history, applied, baselineHasHistory: expected.CatalogFingerprint is null));
         if (expected.EmptyDatabase)
         {
             differences.AddRange(actual.Objects
@@ -65,20 +65,19 @@ public static class PreStateCheck
         return new PreStateVerdict(differences.Count == 0 ? PreStateKind.AsExpected : PreStateKind.Different, differences);
     }
 
-    private static bool IsDeployed(ExpectedPreState expected, IReadOnlyList<MigrationFile> packageMigrations, IReadOnlyList<HistoryEntry> applied)
-    {
-        if (packageMigrations.Count == 0)
-        {
-            return false;
-        }
+    /// <summary>Script → checksum of its last success: what the database holds now (repeatables are re-applied when changed).</summary>
+    private static Dictionary<string, string> AppliedChecksums(IReadOnlyList<HistoryEntry> history) =>
+        history.Where(h => h.Outcome == HistoryOutcome.Success)
+            .GroupBy(h => h.Script)
+            .ToDictionary(g => g.Key, g => g.Last().Checksum, StringComparer.Ordinal);
 
-        // The last success of each script is what the database holds now (repeatables are re-applied when changed).
-        var latest = applied.GroupBy(h => h.Script).ToDictionary(g => g.Key, g => g.Last().Checksum, StringComparer.Ordinal);
-        return packageMigrations.All(m => latest.TryGetValue(m.ScriptName, out var checksum) && checksum == m.Checksum)
-               && expected.History.All(e => latest.ContainsKey(e.Script));
-    }
+    private static bool IsDeployed(ExpectedPreState expected, IReadOnlyList<MigrationFile> packageMigrations, Dictionary<string, string> applied) =>
+        packageMigrations.Count > 0
+        && packageMigrations.All(m => applied.TryGetValue(m.ScriptName, out var checksum) && checksum == m.Checksum)
+        && expected.History.All(e => applied.ContainsKey(e.Script));
 
-    private static IEnumerable<string> HistoryDifferences(IReadOnlyList<AppliedMigration> expected, IReadOnlyList<HistoryEntry> history, bool baselineHasHistory)
+    private static IEnumerable<string> HistoryDifferences(
+        IReadOnlyList<AppliedMigration> expected, IReadOnlyList<HistoryEntry> history, Dictionary<string, string> applied, bool baselineHasHistory)
     {
         // Each script's newest row is its state: a failed attempt since completed (a resumed migration) is history,
         // and a failed transactional one left nothing behind (0 statements applied).
@@ -89,9 +88,6 @@ public static class PreStateCheck
                          $"({row.StatementsApplied} of {row.StatementsTotal} statements applied): a person must finish or undo it first";
         }
 
-        var applied = history.Where(h => h.Outcome == HistoryOutcome.Success)
-            .GroupBy(h => h.Script)
-            .ToDictionary(g => g.Key, g => g.Last().Checksum, StringComparer.Ordinal);
         var wanted = expected.GroupBy(e => e.Script).ToDictionary(g => g.Key, g => g.Last().Checksum, StringComparer.Ordinal);
         foreach (var (script, checksum) in wanted)
         {
