@@ -51,26 +51,41 @@ internal static class Verbs
                 loop.Check(arguments.All("migration"));
                 break;
             case "deploy-dev":
-                await loop.DeployAsync(DevOptions(arguments), cancellationToken);
+                await loop.DeployAsync(DevOptions(engine, arguments, reporter), cancellationToken);
                 break;
             case "test":
                 await loop.TestAsync(
-                    DevOptions(arguments),
+                    DevOptions(engine, arguments, reporter),
                     arguments.All("test"),
                     arguments.Required("junit"),
                     arguments.Optional("suite") ?? "MigrationTests",
                     cancellationToken);
                 break;
             case "validate-staging":
-                await new StagingValidator(engine, reporter).ValidateAsync(
-                    new StagingOptions(
-                        arguments.All("migration"),
-                        arguments.All("check"),
-                        arguments.Optional("connection-variable") ?? "MIGRATIONTASKS_STAGING_CONNECTION",
-                        arguments.Optional("state-dir") ?? Path.Combine("obj", "migrationtasks"),
-                        arguments.Required("report-dir"),
-                        string.Equals(arguments.Optional("findings-as-errors"), "true", StringComparison.OrdinalIgnoreCase)),
-                    cancellationToken);
+                var staging = new StagingOptions(
+                    arguments.All("migration"),
+                    arguments.All("check"),
+                    arguments.Optional("connection-variable") ?? "MIGRATIONTASKS_STAGING_CONNECTION",
+                    StateDirectory(arguments),
+                    arguments.Required("report-dir"),
+                    IsTrue(arguments.Optional("findings-as-errors")));
+                var validator = new StagingValidator(engine, reporter);
+                if (SqlServerDacpac(engine, arguments) is { } dacpac)
+                {
+                    // State-based: staging against the baseline dacpac, and the release's own deploy script rehearsed.
+                    await validator.ValidateAsync(staging, new SqlServerStagingSource(reporter, new SqlServerStagingSource.Options(
+                        dacpac,
+                        NullIfEmpty(arguments.Optional("baseline")),
+                        arguments.Optional("database-name") ?? Path.GetFileNameWithoutExtension(dacpac),
+                        IsTrue(arguments.Optional("allow-data-loss")),
+                        SqlServerPlatform.Parse(arguments.Optional("sql-server-version")),
+                        Path.Combine(staging.StateDirectory, "staging-sqlserver"))), cancellationToken);
+                }
+                else
+                {
+                    await validator.ValidateAsync(staging, cancellationToken);
+                }
+
                 break;
             case "package" when engine is SqlServerEngine:
                 // State-based: the deploy script DacFx generates against the baseline dacpac, not the Migrations/ files.
@@ -290,9 +305,10 @@ internal static class Verbs
         _ => throw Arguments.Invalid($"MigrationEngine '{name}' is not supported; use SqlServer or PostgreSql."),
     };
 
-    private static DevLoopOptions DevOptions(Arguments arguments)
+    private static DevLoopOptions DevOptions(IMigrationEngine engine, Arguments arguments, Reporter reporter)
     {
         var mode = arguments.Optional("dev-database") ?? "auto";
+        var stateDirectory = StateDirectory(arguments);
         return new DevLoopOptions(
             arguments.All("migration"),
             arguments.Optional("connection-variable") ?? "MIGRATIONTASKS_DEV_CONNECTION",
@@ -302,7 +318,26 @@ internal static class Verbs
                 "NONE" => DevDatabaseMode.None,
                 _ => throw Arguments.Invalid($"MigrationDevDatabase '{mode}' is not 'auto' or 'none'."),
             },
-            arguments.Optional("state-dir") ?? Path.Combine("obj", "migrationtasks"),
-            LockWait(arguments));
+            stateDirectory,
+            LockWait(arguments),
+            SqlServerDacpac(engine, arguments) is not { } dacpac
+                ? null
+                : (database, cancellationToken) => SchemaDeployScript.AgainstDatabaseAsync(
+                    database,
+                    new SchemaDeployScript.Options(
+                        dacpac,
+                        IsTrue(arguments.Optional("allow-data-loss")),
+                        SqlServerPlatform.Parse(arguments.Optional("sql-server-version")),
+                        Path.Combine(stateDirectory, "dev-sqlserver")),
+                    reporter,
+                    cancellationToken));
     }
+
+    private static string StateDirectory(Arguments arguments) => arguments.Optional("state-dir") ?? Path.Combine("obj", "migrationtasks");
+
+    /// <summary>--dacpac for the SQL Server engine: the project is state-based (Schema/ is the desired state).</summary>
+    private static string? SqlServerDacpac(IMigrationEngine engine, Arguments arguments) =>
+        engine is SqlServerEngine ? NullIfEmpty(arguments.Optional("dacpac")) : null;
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

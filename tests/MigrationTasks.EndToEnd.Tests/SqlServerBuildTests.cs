@@ -44,6 +44,30 @@ public sealed class SqlServerBuildTests
     }
 
     [Test]
+    public async Task With_a_dev_or_staging_server_set_build_and_publish_connect_to_it_first_and_never_print_its_password()
+    {
+        var project = await DatabaseProject.FromSampleAsync("SqlShop");
+        // Nothing listens on port 9 here: the connection check fails at once, before DacFx (which retries for minutes).
+        const string password = "Not-A-Secret-42";
+        var unreachable = $"Server=tcp:127.0.0.1,9;Database=SqlShopDev;User ID=sa;Password={password};Connect Timeout=5;Encrypt=false";
+
+        var (built, buildOutput) = await project.BuildAsync(new Dictionary<string, string?> { ["MIGRATIONTASKS_DEV_CONNECTION"] = unreachable });
+
+        Assert.That(built, Is.Not.EqualTo(0), buildOutput);
+        Assert.That(buildOutput, Does.Contain("error MIG1004").And.Contain("127.0.0.1"));
+        Assert.That(buildOutput, Does.Not.Contain(password));
+        Assert.That(File.Exists(project.Dacpac), "the dacpac is built before the dev deploy");
+
+        var (published, publishOutput) = await project.PublishAsync(
+            new Dictionary<string, string?> { ["MIGRATIONTASKS_STAGING_CONNECTION"] = unreachable }, "-p:MigrationDevDatabase=none");
+
+        Assert.That(published, Is.Not.EqualTo(0), publishOutput);
+        Assert.That(publishOutput, Does.Contain("error MIG1004").And.Contain("127.0.0.1"));
+        Assert.That(publishOutput, Does.Not.Contain(password));
+        Assert.That(Directory.Exists(Path.Combine(project.PublishDirectory, "release")), Is.False, "no release without the staging gate");
+    }
+
+    [Test]
     public async Task Syntax_errors_in_two_files_fail_the_build_at_both_WarningsAsErrors_leaves_no_dacpac_and_NoWarn_silences()
     {
         var project = await DatabaseProject.CreateAsync(engine: "SqlServer");

@@ -1,11 +1,20 @@
+using MigrationTasks.Engines;
+using MigrationTasks.Migrations;
+
 namespace MigrationTasks.Dev;
 
 /// <summary>What the build's dev steps are given by the MSBuild targets.</summary>
 /// <param name="ConnectionVariable">Name of the environment variable holding the dev connection string.</param>
 /// <param name="StateDirectory">The project's folder under obj/ where a throwaway server keeps its data.</param>
+/// <param name="SchemaDeploy">
+/// A state-based project's deploy (SQL Server: DacFx's script of the dacpac against the dev database), generated once
+/// the migrations are applied and then applied by the same runner, as one more repeatable migration; null when the
+/// project has none.
+/// </param>
 public sealed record DevLoopOptions(
     IReadOnlyList<string> Migrations,
     string ConnectionVariable,
     DevDatabaseMode Mode,
     string StateDirectory,
-    TimeSpan LockWait);
+    TimeSpan LockWait,
+    Func<ITargetDatabase, CancellationToken, Task<(MigrationFile File, PreparedScript Script)>>? SchemaDeploy = null);

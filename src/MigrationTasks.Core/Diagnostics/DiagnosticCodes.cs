@@ -70,6 +70,9 @@ public static class DiagnosticCodes
     /// <summary>A Build, PreDeploy, PostDeploy item or :r include differs in case from the file on disk; the file on disk is used.</summary>
     public const string PathCaseMismatch = "MIG2024";
 
+    /// <summary>SQL Server dev deploy: DacFx cannot generate the dacpac's deploy script against the dev database.</summary>
+    public const string SchemaDeployScriptFailed = "MIG2025";
+
     /// <summary>A database test returned rows: the rows are the failures it found.</summary>
     public const string TestFailed = "MIG3001";
 
@@ -79,7 +82,7 @@ public static class DiagnosticCodes
     /// <summary>A database test holds a statement that cannot run inside the transaction that is rolled back.</summary>
     public const string TestNotTransactional = "MIG3003";
 
-    /// <summary>Staging's schema differs from what its applied history should have produced (drift).</summary>
+    /// <summary>Staging's schema differs from what it should be: what its applied history produces, or (SQL Server) the baseline dacpac (drift).</summary>
     public const string StagingDrift = "MIG4001";
 
     /// <summary>A pre-deployment check returned rows on staging.</summary>

@@ -9,15 +9,19 @@ namespace MigrationTasks.Staging;
 
 /// <summary>
 /// The seed's "Run on staging → Data integrity OK?" at <c>dotnet publish</c>: is staging's schema what its history
-/// says (drift), do the pre-deployment checks pass on its data, and do the pending migrations apply to its data
+/// says it is (drift; see <see cref="IStagingSource"/>), do the pre-deployment checks pass on its data, and do the pending migrations apply to its data
 /// (a rehearsal that keeps nothing)? Findings are warnings, or errors with MigrationTreatFindingsAsErrors.
 /// </summary>
 public sealed class StagingValidator(IMigrationEngine engine, Reporter reporter)
 {
     private const int DriftShown = 50;
 
+    /// <summary>Runs the gate of a migrations project (see <see cref="MigrationHistorySource"/>).</summary>
+    public Task<StagingReport?> ValidateAsync(StagingOptions options, CancellationToken cancellationToken) =>
+        ValidateAsync(options, new MigrationHistorySource(engine, reporter, options.Migrations, options.StateDirectory), cancellationToken);
+
     /// <summary>Runs the gate and writes its reports; returns null when no staging database is configured.</summary>
-    public async Task<StagingReport?> ValidateAsync(StagingOptions options, CancellationToken cancellationToken)
+    public async Task<StagingReport?> ValidateAsync(StagingOptions options, IStagingSource source, CancellationToken cancellationToken)
     {
         var connectionString = Environment.GetEnvironmentVariable(options.ConnectionVariable);
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -26,18 +30,12 @@ public sealed class StagingValidator(IMigrationEngine engine, Reporter reporter)
             return null;
         }
 
-        var migrations = MigrationSource.Prepare(engine, options.Migrations);
         var severity = options.FindingsAsErrors ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
         var started = DateTimeOffset.UtcNow;
         await using var staging = await engine.ConnectAsync(connectionString, cancellationToken);
-        var history = await staging.ReadHistoryAsync(cancellationToken);
-        var plan = MigrationPlanner.Plan(migrations, history);
-        reporter.Report(plan.Warnings);
+        var plan = await source.PlanAsync(staging, cancellationToken);
         var findings = new List<Diagnostic>();
-
-        var pendingFiles = plan.Pending.Select(p => p.File).ToHashSet();
-        var applied = migrations.Where(m => m.File.Kind != MigrationKind.Undo && !pendingFiles.Contains(m.File)).ToList();
-        var drift = await DriftAsync(staging, applied, options, severity, findings, cancellationToken);
+        ReportDrift(staging, plan, severity, findings);
 
         var checks = await new DatabaseTestRunner(engine, reporter, QueryKind.StagingCheck(options.FindingsAsErrors))
             .RunAsync(staging, options.Checks, cancellationToken);
@@ -48,9 +46,9 @@ public sealed class StagingValidator(IMigrationEngine engine, Reporter reporter)
         var report = new StagingReport(
             staging.DisplayName,
             started,
-            [.. applied.Where(m => m.File.Version is not null).Select(m => m.File.Version!.Canonical)],
+            plan.AppliedVersions,
             [.. plan.Pending.Select(p => p.File.ScriptName)],
-            drift,
+            plan.Drift,
             [.. checks.Select(c => new CheckOutcome(c.Path, c.Passed, c.Failure?.Message))],
             rehearsal,
             findings);
@@ -59,49 +57,24 @@ public sealed class StagingValidator(IMigrationEngine engine, Reporter reporter)
         return report;
     }
 
-    /// <summary>Builds, on a shadow, what staging's applied history should have produced and compares schemas.</summary>
-    private async Task<IReadOnlyList<string>> DriftAsync(
-        ITargetDatabase staging,
-        IReadOnlyList<(MigrationFile File, PreparedScript Script)> applied,
-        StagingOptions options,
-        DiagnosticSeverity severity,
-        List<Diagnostic> findings,
-        CancellationToken cancellationToken)
+    /// <summary>Each difference from what staging should be is a finding (the first 50; the report lists all).</summary>
+    private void ReportDrift(ITargetDatabase staging, StagingPlan plan, DiagnosticSeverity severity, List<Diagnostic> findings)
     {
-        var (shadow, reason) = await Shadow.TryOpenAsync(engine, staging, Path.Combine(options.StateDirectory, "staging-shadow"), cancellationToken);
-        if (shadow is null)
-        {
-            reporter.Report(Diagnostic.Warning(DiagnosticCodes.NoShadowDatabase, $"drift detection skipped: {reason}."));
-            return [];
-        }
-
-        SchemaSnapshot expected;
-        await using (shadow)
-        {
-            // Quiet: the shadow's progress lines would bury the findings; its failures still throw.
-            await new MigrationRunner(new Reporter(TextWriter.Null))
-                .DeployAsync(shadow.Database, applied, ApplyContext.ForThisMachine(), MigrationRunner.DefaultLockWait, cancellationToken);
-            expected = await shadow.Database.ReadSchemaAsync(cancellationToken);
-        }
-
-        var actual = await staging.ReadSchemaAsync(cancellationToken);
-        var differences = SchemaDiff.Compare(expected, actual).Select(d => d.ToString()).ToList();
-        foreach (var difference in differences.Take(DriftShown))
+        foreach (var difference in plan.Drift.Take(DriftShown))
         {
             Add(findings, new Diagnostic(
                 severity,
                 DiagnosticCodes.StagingDrift,
-                $"drift on {staging.DisplayName}: {difference} (compared with what its applied migrations produce). " +
-                "Find who changed staging by hand; make the change a migration or undo it."));
+                $"drift on {staging.DisplayName}: {difference} (compared with {plan.DriftBasis}). " +
+                "Find who changed staging by hand; make the change part of the project or undo it."));
         }
 
-        if (differences.Count > DriftShown)
+        if (plan.Drift.Count > DriftShown)
         {
-            Add(findings, new Diagnostic(severity, DiagnosticCodes.StagingDrift, $"… and {differences.Count - DriftShown} more differences (staging-report.json lists all)."));
+            Add(findings, new Diagnostic(severity, DiagnosticCodes.StagingDrift, $"… and {plan.Drift.Count - DriftShown} more differences (staging-report.json lists all)."));
         }
 
-        reporter.Info($"{staging.DisplayName}: {(differences.Count == 0 ? "no drift" : $"{differences.Count} difference(s)")} from what its history should have produced.");
-        return differences;
+        reporter.Info($"{staging.DisplayName}: {(plan.Drift.Count == 0 ? "no drift" : $"{plan.Drift.Count} difference(s)")} from {plan.DriftBasis}.");
     }
 
     /// <summary>

@@ -215,6 +215,15 @@ internal sealed class SqlServerDatabase : ITargetDatabase
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
+    /// <summary>
+    /// DacFx's services on this database, for what SqlClient alone cannot do (reading the live model to plan a deploy).
+    /// Only after <see cref="OpenAsync"/>'s short connection check has passed: DacFx retries an unreachable server for minutes.
+    /// </summary>
+    internal Microsoft.SqlServer.Dac.DacServices DacServices() => new(_settings.ConnectionString);
+
+    /// <summary>A message of DacFx or the server with this connection's password taken out.</summary>
+    internal string Redact(string message) => SqlServerConnections.Redact(message, _settings);
+
     /// <summary>The open session, a fresh one when the last migration, test or rehearsal used it.</summary>
     private async Task<SqlConnection> SessionAsync(CancellationToken cancellationToken)
     {

@@ -16,10 +16,12 @@ internal static class SqlServerHistory
         "id, version, description, script, checksum_sha256, statements_applied, statements_total, " +
         "applied_statements_sha256, outcome, started_at, finished_at, error";
 
-    /// <summary>CREATE SCHEMA must be the only statement of its batch, hence EXEC.</summary>
-    internal const string CreateTableSql = """
-        IF SCHEMA_ID(N'migrationtasks') IS NULL EXEC(N'CREATE SCHEMA migrationtasks');
-        IF OBJECT_ID(N'migrationtasks.history', N'U') IS NULL
+    /// <summary>
+    /// The table as DacFx models it too: a dev deploy plans from a dacpac that also holds it (with
+    /// <see cref="ModelScripts"/>), so that DropObjectsNotInSource leaves it alone. Constraint names are explicit, so
+    /// the model and the live table compare equal.
+    /// </summary>
+    internal const string TableSql = """
         CREATE TABLE migrationtasks.history (
             id bigint IDENTITY(1, 1) NOT NULL CONSTRAINT pk_migrationtasks_history PRIMARY KEY,
             version nvarchar(200) NULL,
@@ -40,6 +42,14 @@ internal static class SqlServerHistory
             package_version nvarchar(100) NULL
         );
         """;
+
+    /// <summary>CREATE SCHEMA must be the only statement of its batch, hence EXEC.</summary>
+    internal const string CreateTableSql =
+        "IF SCHEMA_ID(N'migrationtasks') IS NULL EXEC(N'CREATE SCHEMA migrationtasks');\n" +
+        "IF OBJECT_ID(N'migrationtasks.history', N'U') IS NULL\n" + TableSql;
+
+    /// <summary>The history schema and table as model scripts, one object each.</summary>
+    internal static readonly IReadOnlyList<string> ModelScripts = ["CREATE SCHEMA migrationtasks;", TableSql];
 
     /// <summary>One attempt's row, its id returned.</summary>
     internal const string InsertSql = """

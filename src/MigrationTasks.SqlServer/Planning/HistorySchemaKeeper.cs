@@ -22,7 +22,8 @@ public static class HistorySchemaKeeper
     /// </summary>
     public static string SourceFor(string dacpac, string baseline, string workDirectory, SqlServerPlatform platform)
     {
-        if (!ModelText(baseline).Contains($"[{SchemaName}]", StringComparison.OrdinalIgnoreCase))
+        // Nothing to add when the baseline has no history, or the dacpac has it already (a dev deploy's copy).
+        if (!HasHistorySchema(baseline) || HasHistorySchema(dacpac))
         {
             return dacpac;
         }
@@ -33,15 +34,22 @@ public static class HistorySchemaKeeper
             .Select(o => o.TryGetScript(out var script) ? script : null)
             .OfType<string>()
             .ToList();
-        if (scripts.Count == 0)
-        {
-            return dacpac;
-        }
+        return scripts.Count == 0 ? dacpac : WithObjects(dacpac, scripts, workDirectory, "with-history");
+    }
 
+    /// <summary>
+    /// The dacpac to deploy to a live database that MigrationTasks may have recorded history in (the dev database):
+    /// a copy of <paramref name="dacpac"/> that also holds the history table as MigrationTasks creates it.
+    /// </summary>
+    internal static string WithLiveHistory(string dacpac, string workDirectory) =>
+        WithObjects(dacpac, Live.SqlServerHistory.ModelScripts, workDirectory, "with-live-history");
+
+    private static string WithObjects(string dacpac, IReadOnlyList<string> scripts, string workDirectory, string suffix)
+    {
         using var project = TSqlModel.LoadFromDacpac(dacpac, new ModelLoadOptions(DacSchemaModelStorageType.Memory, loadAsScriptBackedModel: true));
         project.AddOrUpdateObjects(string.Join("\nGO\n", scripts), "migrationtasks-history.sql", new TSqlObjectOptions());
         Directory.CreateDirectory(workDirectory);
-        var copy = Path.Combine(workDirectory, $"{Path.GetFileNameWithoutExtension(dacpac)}.with-history.dacpac");
+        var copy = Path.Combine(workDirectory, $"{Path.GetFileNameWithoutExtension(dacpac)}.{suffix}.dacpac");
         using var source = DacPackage.Load(dacpac);
         DacPackageExtensions.BuildPackage(copy, project, new PackageMetadata { Name = source.Name }, new PackageOptions());
         CopyDeploymentScripts(dacpac, copy);
@@ -51,6 +59,8 @@ public static class HistorySchemaKeeper
     private static bool InHistorySchema(TSqlObject element) =>
         element.Name.Parts.Count > 0 && element.Name.Parts[0].Equals(SchemaName, StringComparison.OrdinalIgnoreCase)
         || (element.ObjectType == Microsoft.SqlServer.Dac.Model.Schema.TypeClass && element.Name.Parts is [var name] && name.Equals(SchemaName, StringComparison.OrdinalIgnoreCase));
+
+    private static bool HasHistorySchema(string dacpac) => ModelText(dacpac).Contains($"[{SchemaName}]", StringComparison.OrdinalIgnoreCase);
 
     private static string ModelText(string dacpac)
     {

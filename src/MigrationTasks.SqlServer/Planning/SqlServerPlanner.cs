@@ -79,6 +79,16 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
         return new DeployPlan(script, reportXml, report, batches, findings);
     }
 
+    /// <summary>A dacpac with no objects, in the state folder: what an empty database looks like to DacFx.</summary>
+    public static string EmptyBaseline(string stateDirectory, string databaseName, SqlServerPlatform? platform)
+    {
+        var path = Path.Combine(Path.GetFullPath(stateDirectory), "empty-database.dacpac");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var model = new TSqlModel((platform ?? SqlServerPlatform.Default).Version, new TSqlModelOptions());
+        DacPackageExtensions.BuildPackage(path, model, new PackageMetadata { Name = databaseName }, new PackageOptions());
+        return path;
+    }
+
     /// <summary>The options of <see cref="Plan"/>, documented on the class.</summary>
     public static DacDeployOptions DeployOptions(bool allowDataLoss) => new()
     {

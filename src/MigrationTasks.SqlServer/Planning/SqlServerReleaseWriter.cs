@@ -20,7 +20,7 @@ namespace MigrationTasks.SqlServer.Planning;
 /// </summary>
 public sealed class SqlServerReleaseWriter(Reporter reporter)
 {
-    public const string DeployScriptName = "R__deploy.sql";
+    public const string DeployScriptName = SchemaDeployScript.FileName;
     public const string DeployReportName = "deploy-report.xml";
     public const string BaselineDacpacName = "baseline.dacpac";
     public const string DacpacName = "project.dacpac";
@@ -37,7 +37,7 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             // Without a baseline the release is for an empty database: the plan is against an empty model.
             reporter.Info("No MigrationBaseline: the release expects an empty database and creates every object. For an existing production " +
                           "database, set MigrationBaseline to a dacpac of it.");
-            release = release with { BaselinePath = EmptyDacpac(release.StateDirectory, options) };
+            release = release with { BaselinePath = SqlServerPlanner.EmptyBaseline(release.StateDirectory, options.DatabaseName, options.Platform) };
         }
         else if (!release.BaselinePath!.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase))
         {
@@ -71,7 +71,7 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         var deployScript = $"{ReleaseLayout.MigrationsFolder}/{DeployScriptName}";
         var header = $"-- {release.PackageId} {release.Version}: DacFx's deploy script against {(emptyDatabase ? "an empty database" : Path.GetFileName(release.BaselinePath))}, as plain T-SQL batches " +
                      $"(allowDataLoss: {(options.AllowDataLoss ? "true" : "false")}).\n";
-        WriteText(releaseDirectory, deployScript, header + PlainText(plan));
+        WriteText(releaseDirectory, deployScript, header + SchemaDeployScript.Text(plan.Batches));
         files.Add((deployScript, ReleaseFileRole.Migration));
         WriteText(releaseDirectory, DeployReportName, plan.ReportXml);
         files.Add((DeployReportName, ReleaseFileRole.Plan));
@@ -123,28 +123,6 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         }
 
         return manifest;
-    }
-
-    /// <summary>A dacpac with no objects, in the state folder: what an empty database looks like to DacFx.</summary>
-    private static string EmptyDacpac(string stateDirectory, SqlServerReleaseOptions options)
-    {
-        var path = Path.Combine(Path.GetFullPath(stateDirectory), "empty-database.dacpac");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var model = new TSqlModel((options.Platform ?? SqlServerPlatform.Default).Version, new TSqlModelOptions());
-        DacPackageExtensions.BuildPackage(path, model, new PackageMetadata { Name = options.DatabaseName }, new PackageOptions());
-        return path;
-    }
-
-    /// <summary>The batches, each followed by GO: what the runner splits again, batch for batch.</summary>
-    private static string PlainText(DeployPlan plan)
-    {
-        var text = new StringBuilder();
-        foreach (var batch in plan.Batches)
-        {
-            text.Append(batch.Text.TrimEnd()).Append("\nGO\n\n");
-        }
-
-        return text.ToString();
     }
 
     private static string PlanDocument(ReleaseManifest manifest, DeployPlan plan, IReadOnlyList<string> checks, IReadOnlyList<string> verifies)

@@ -1,0 +1,93 @@
+using System.Text;
+using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
+using MigrationTasks.Migrations;
+using MigrationTasks.Scripts;
+using MigrationTasks.SqlServer.Engine;
+using MigrationTasks.SqlServer.Live;
+using MigrationTasks.SqlServer.Schema;
+using Microsoft.SqlServer.Dac;
+
+namespace MigrationTasks.SqlServer.Planning;
+
+/// <summary>
+/// A SQL Server project's deploy as one script that the migration runner applies like a repeatable migration named
+/// <see cref="FileName"/>: DacFx's deploy script of the project's dacpac, as plain T-SQL batches. The same runner
+/// applies it everywhere (one transaction with XACT_ABORT when every batch allows it, history, deploy lock), so the
+/// dev deploy at build exercises the path production takes. Against a live database (the dev deploy) DacFx reads the
+/// target's model; against the baseline dacpac (the staging rehearsal, the release package) it runs offline.
+/// </summary>
+public static class SchemaDeployScript
+{
+    /// <summary>A repeatable script: each deploy's script is the difference from the target to Schema/, applied once per change.</summary>
+    public const string FileName = "R__deploy.sql";
+
+    /// <param name="Dacpac">The dacpac <c>dotnet build</c> wrote from Schema/.</param>
+    /// <param name="AllowDataLoss">MigrationAllowDataLoss: otherwise DacFx's script stops before dropping data from a table with rows.</param>
+    /// <param name="WorkDirectory">Where the script file is written (the project's obj/ state folder), so that a failure points at a file.</param>
+    public sealed record Options(string Dacpac, bool AllowDataLoss, SqlServerPlatform Platform, string WorkDirectory);
+
+    /// <summary>
+    /// The deploy script of the dacpac against the live database, written to the work folder and prepared. DacFx
+    /// connects itself (after <see cref="SqlServerDatabase.OpenAsync"/>'s short connection check passed), reads the
+    /// target's model and compares; MigrationTasks' history table is kept.
+    /// </summary>
+    public static async Task<(MigrationFile File, PreparedScript Script)> AgainstDatabaseAsync(
+        ITargetDatabase database, Options options, Reporter reporter, CancellationToken cancellationToken)
+    {
+        if (database is not SqlServerDatabase target)
+        {
+            throw new ArgumentException($"{database.DisplayName} is not a SQL Server database opened by this engine.", nameof(database));
+        }
+
+        var source = HistorySchemaKeeper.WithLiveHistory(options.Dacpac, options.WorkDirectory);
+        string script;
+        try
+        {
+            using var package = DacPackage.Load(source);
+            script = await Task.Run(
+                () => target.DacServices().GenerateDeployScript(package, target.Database, SqlServerPlanner.DeployOptions(options.AllowDataLoss), cancellationToken),
+                cancellationToken);
+        }
+        catch (Exception e) when (e is DacServicesException or InvalidOperationException or IOException)
+        {
+            throw new DiagnosticException(Diagnostic.Error(
+                DiagnosticCodes.SchemaDeployScriptFailed,
+                $"DacFx cannot compare the dacpac with {database.DisplayName}: {target.Redact(e.Message)} " +
+                "Check that the login may read the database's definition (VIEW DEFINITION) and that the server's version is one the dacpac targets (MigrationSqlServerVersion).",
+                options.Dacpac));
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+
+        var (_, batches) = DeployScriptBatches.ToBatches(script, target.Database, options.Dacpac, options.Platform);
+        reporter.Info($"Deploy script of {Path.GetFileName(options.Dacpac)} against {database.DisplayName}: {batches.Count} batch(es).");
+        return Write(Text(batches), $"DacFx's deploy script of {Path.GetFileName(options.Dacpac)} against {database.DisplayName}", options);
+    }
+
+    /// <summary>An offline plan's script (against the baseline dacpac), written to the work folder and prepared.</summary>
+    public static (MigrationFile File, PreparedScript Script) FromPlan(DeployPlan plan, string description, Options options) =>
+        Write(Text(plan.Batches), description, options);
+
+    /// <summary>The batches, each followed by GO: what the runner splits again, batch for batch.</summary>
+    public static string Text(IEnumerable<ScriptStatement> batches)
+    {
+        var text = new StringBuilder();
+        foreach (var batch in batches)
+        {
+            text.Append(batch.Text.TrimEnd()).Append("\nGO\n\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static (MigrationFile File, PreparedScript Script) Write(string batches, string description, Options options)
+    {
+        Directory.CreateDirectory(options.WorkDirectory);
+        var path = Path.Combine(Path.GetFullPath(options.WorkDirectory), FileName);
+        File.WriteAllText(path, $"-- {description} (allowDataLoss: {(options.AllowDataLoss ? "true" : "false")}).\n" + batches, new UTF8Encoding(false));
+        return MigrationSource.Prepare(new SqlServerEngine(options.Platform), [path]).Single();
+    }
+}
