@@ -257,7 +257,7 @@ internal static class SqlServerDatabaseCopy
             262 or 229 or 300 or 3110 =>
                 "the login lacks CREATE DATABASE permission, which RESTORE needs for a new database and FILELISTONLY too (the dbcreator role, or GRANT CREATE ANY DATABASE)",
             3201 or 3202 or 3203 or 3634 when step == CopyStep.Backup =>
-                $"the SQL Server service account cannot write the backup file in {target.BackupFolder} (the server's default backup folder), or its disk is full",
+                $"the SQL Server service account cannot write the backup file in {target.BackupFolder} (where the copy's backup is written), or its disk is full",
             3201 or 3203 or 3634 =>
                 $"the SQL Server service account cannot read the backup file it wrote in {target.BackupFolder}",
             5133 or 5123 or 3156 or 1802 =>
