@@ -33,6 +33,8 @@ internal static class SqlServerDatabaseCopy
     // xp_delete_file is undocumented (maintenance plans use it): 0 = a backup file, which it checks before deleting.
     private const string DeleteBackupFileSql = "EXEC master.sys.xp_delete_file 0, @path";
 
+    private const string FileExistsSql = "EXEC master.sys.xp_fileexist @path";
+
     public const string FileListSql = "RESTORE FILELISTONLY FROM DISK = @path";
 
     /// <summary>
@@ -137,6 +139,11 @@ internal static class SqlServerDatabaseCopy
             // A RESTORE that failed part-way can leave the new database behind, RESTORING.
             await drop();
             return Reason(CopyStep.Restore, Errors(e), target);
+        }
+        catch (OperationCanceledException)
+        {
+            await drop();
+            throw;
         }
     }
 
@@ -331,13 +338,30 @@ internal static class SqlServerDatabaseCopy
 
         try
         {
-            // xp_delete_file reports no error for a file it did not delete; the server's folder is not checked again.
             await SqlServerBackups.ExecuteAsync(connection, DeleteBackupFileSql, null, backupFile, CancellationToken.None);
-            return null;
         }
         catch (SqlException e)
         {
             return $"xp_delete_file failed: {e.Number}: {e.Message}";
+        }
+
+        // xp_delete_file reports no error for a file it did not delete, so the server is asked whether it is gone.
+        return await ServerSeesFileAsync(connection, backupFile) ? "xp_delete_file did not delete it" : null;
+    }
+
+    /// <summary>Whether the server still sees the file (xp_fileexist, undocumented like xp_delete_file); false when it cannot say.</summary>
+    private static async Task<bool> ServerSeesFileAsync(SqlConnection connection, string path)
+    {
+        try
+        {
+            await using var command = new SqlCommand(FileExistsSql, connection);
+            command.Parameters.Add(new SqlParameter("@path", SqlDbType.NVarChar, 4000) { Value = path });
+            await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
+            return await reader.ReadAsync(CancellationToken.None) && Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture) == 1;
+        }
+        catch (SqlException)
+        {
+            return false;
         }
     }
 
