@@ -1,6 +1,5 @@
 using System.Data;
 using System.Globalization;
-using System.Text;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using Microsoft.Data.SqlClient;
@@ -35,7 +34,7 @@ internal static class SqlServerDatabaseCopy
 
     private const string FileExistsSql = "EXEC master.sys.xp_fileexist @path";
 
-    public const string FileListSql = "RESTORE FILELISTONLY FROM DISK = @path";
+    private const string FileListSql = "RESTORE FILELISTONLY FROM DISK = @path";
 
     /// <summary>
     /// Makes the copy through <paramref name="connection"/> (a session of the source database), or returns the reason
@@ -49,6 +48,9 @@ internal static class SqlServerDatabaseCopy
             return (null, cloud);
         }
 
+        // InstanceDefaultBackupPath is new in SQL Server 2019 and InstanceDefaultDataPath in 2012: before them the
+        // folder of the source's own data file. A deploy's backups go to --backup-dir (SqlServerBackups), but a copy
+        // is asked for without one, and the default data folder is one the service account surely writes.
         var facts = await ReadServerFactsAsync(connection, cancellationToken);
         var dataFolder = facts.DataPath ?? FolderOf(facts.SourceDataFile);
         var backupFolder = facts.BackupPath ?? dataFolder;
