@@ -264,7 +264,8 @@ internal static class SqlServerBackups
         }
     }
 
-    private static async Task ExecuteAsync(SqlConnection connection, string sql, string? database, string? path, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="sql"/> with no timeout, @database and @path bound when given; the copy (SqlServerDatabaseCopy) uses it too.</summary>
+    internal static async Task ExecuteAsync(SqlConnection connection, string sql, string? database, string? path, CancellationToken cancellationToken)
     {
         await using var command = new SqlCommand(sql, connection) { CommandTimeout = 0 };
         if (database is not null)

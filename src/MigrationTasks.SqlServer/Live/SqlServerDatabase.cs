@@ -209,9 +209,8 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         await SqlServerBackups.RestoreAsync(_settings, Database, DisplayName, backup, cancellationToken);
     }
 
-    public Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<(ITargetDatabase?, string?)>((null,
-            "copying a SQL Server database is not supported yet (a backup restored under another name, or CREATE DATABASE … AS COPY OF on Azure SQL Database, would be needed)"));
+    public async Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken) =>
+        await SqlServerDatabaseCopy.TryCreateAsync(await SessionAsync(cancellationToken), _settings, _identity, cancellationToken);
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 

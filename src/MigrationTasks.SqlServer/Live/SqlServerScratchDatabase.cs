@@ -3,10 +3,13 @@ using MigrationTasks.Schema;
 
 namespace MigrationTasks.SqlServer.Live;
 
-/// <summary>A database made for one validation (an empty shadow); disposing it drops it.</summary>
-internal sealed class SqlServerScratchDatabase(SqlServerDatabase database, Func<Task> drop, string kind = "shadow") : ITargetDatabase
+/// <summary>
+/// A database made for one validation (an empty shadow, or a copy to rehearse on); disposing it drops it.
+/// <paramref name="note"/> is said after its name, e.g. that the copy's backup file was left on the server.
+/// </summary>
+internal sealed class SqlServerScratchDatabase(SqlServerDatabase database, Func<Task> drop, string kind = "shadow", string? note = null) : ITargetDatabase
 {
-    public string DisplayName => $"{kind} database {database.DisplayName}";
+    public string DisplayName => note is null ? $"{kind} database {database.DisplayName}" : $"{kind} database {database.DisplayName} ({note})";
 
     public Task<IAsyncDisposable> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken) =>
         database.AcquireDeployLockAsync(maxWait, cancellationToken);
