@@ -220,6 +220,13 @@ internal sealed class SqlServerDatabase : ITargetDatabase
     /// </summary>
     internal Microsoft.SqlServer.Dac.DacServices DacServices() => new(_settings.ConnectionString);
 
+    /// <summary>
+    /// Creates the history table if missing: before DacFx plans a dev deploy from a dacpac that holds it, so that the
+    /// plan does not create it too (the runner creates it before applying, and the script's CREATE would then fail).
+    /// </summary>
+    internal async Task EnsureHistoryAsync(CancellationToken cancellationToken) =>
+        await SqlServerHistory.EnsureTableAsync(await SessionAsync(cancellationToken), cancellationToken);
+
     /// <summary>A message of DacFx or the server with this connection's password taken out.</summary>
     internal string Redact(string message) => SqlServerConnections.Redact(message, _settings);
 

@@ -16,12 +16,22 @@ internal static class SqlServerErrors
             batch,
             number,
             error.Number.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            error.Message,
+            WithAdvice(error),
             inModule ? null : OffsetOfLine(batch, error.LineNumber),
             inModule ? $"in {error.Procedure}, line {error.LineNumber}" : null,
             null,
             e);
     }
+
+    /// <summary>
+    /// DacFx's data-loss guard (a RAISERROR its deploy script holds when BlockOnPossibleDataLoss is on) says what was
+    /// guarded but not how to proceed.
+    /// </summary>
+    private static string WithAdvice(SqlError error) =>
+        error.Number == 50000 && error.Message.Contains("Rows were detected", StringComparison.OrdinalIgnoreCase)
+            ? error.Message + " (DacFx's data-loss guard: the deploy would drop or narrow data of a table that has rows. Keep the object in Schema/, " +
+              "or set MigrationAllowDataLoss=true to drop the data knowingly.)"
+            : error.Message;
 
     public static ScriptFailedException TransactionEnded(ScriptStatement batch, int number, string problem, Exception? inner) =>
         new(batch, number, "@@TRANCOUNT", problem, null, null, null, inner);

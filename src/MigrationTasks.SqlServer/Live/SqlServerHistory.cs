@@ -18,8 +18,9 @@ internal static class SqlServerHistory
 
     /// <summary>
     /// The table as DacFx models it too: a dev deploy plans from a dacpac that also holds it (with
-    /// <see cref="ModelScripts"/>), so that DropObjectsNotInSource leaves it alone. Constraint names are explicit, so
-    /// the model and the live table compare equal.
+    /// <see cref="ModelScripts"/>), so that DropObjectsNotInSource leaves it alone. Constraint names are explicit and
+    /// the CHECK and DEFAULT are written as the server stores them (sys.check_constraints, sys.default_constraints),
+    /// so that the model and the live table compare equal: DacFx compares constraint text.
     /// </summary>
     internal const string TableSql = """
         CREATE TABLE migrationtasks.history (
@@ -32,11 +33,11 @@ internal static class SqlServerHistory
             statements_applied int NOT NULL,
             statements_total int NOT NULL,
             applied_statements_sha256 nvarchar(64) NOT NULL,
-            outcome nvarchar(10) NOT NULL CONSTRAINT ck_migrationtasks_history_outcome CHECK (outcome IN (N'success', N'failed', N'running')),
+            outcome nvarchar(10) NOT NULL CONSTRAINT ck_migrationtasks_history_outcome CHECK ([outcome]=N'success' OR [outcome]=N'failed' OR [outcome]=N'running'),
             started_at datetimeoffset(7) NOT NULL,
             finished_at datetimeoffset(7) NULL,
             error nvarchar(max) NULL,
-            applied_by_user nvarchar(128) NOT NULL CONSTRAINT df_migrationtasks_history_user DEFAULT (ORIGINAL_LOGIN()),
+            applied_by_user nvarchar(128) NOT NULL CONSTRAINT df_migrationtasks_history_user DEFAULT (original_login()),
             applied_by_host nvarchar(128) NOT NULL,
             package_id nvarchar(200) NULL,
             package_version nvarchar(100) NULL

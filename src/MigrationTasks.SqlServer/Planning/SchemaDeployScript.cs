@@ -6,7 +6,9 @@ using MigrationTasks.Scripts;
 using MigrationTasks.SqlServer.Engine;
 using MigrationTasks.SqlServer.Live;
 using MigrationTasks.SqlServer.Schema;
+using Microsoft.Data.SqlClient;
 using Microsoft.SqlServer.Dac;
+using Microsoft.SqlServer.Dac.Model;
 
 namespace MigrationTasks.SqlServer.Planning;
 
@@ -40,31 +42,53 @@ public static class SchemaDeployScript
             throw new ArgumentException($"{database.DisplayName} is not a SQL Server database opened by this engine.", nameof(database));
         }
 
-        var source = HistorySchemaKeeper.WithLiveHistory(options.Dacpac, options.WorkDirectory);
+        // The history table first: the dacpac below holds it, so the plan must find it there already.
+        await target.EnsureHistoryAsync(cancellationToken);
+        string? source = null;
         string script;
         try
         {
+            source = HistorySchemaKeeper.WithLiveHistory(options.Dacpac, options.WorkDirectory);
             using var package = DacPackage.Load(source);
             script = await Task.Run(
                 () => target.DacServices().GenerateDeployScript(package, target.Database, SqlServerPlanner.DeployOptions(options.AllowDataLoss), cancellationToken),
                 cancellationToken);
         }
-        catch (Exception e) when (e is DacServicesException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is DacServicesException or DacModelException or SqlException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             throw new DiagnosticException(Diagnostic.Error(
                 DiagnosticCodes.SchemaDeployScriptFailed,
-                $"DacFx cannot compare the dacpac with {database.DisplayName}: {target.Redact(e.Message)} " +
-                "Check that the login may read the database's definition (VIEW DEFINITION) and that the server's version is one the dacpac targets (MigrationSqlServerVersion).",
+                $"DacFx cannot compare the dacpac with {database.DisplayName}: {target.Redact(Cause(e))} " +
+                "Check that the login may read the database's definition (VIEW DEFINITION) and that the server's version is one the dacpac targets " +
+                "(MigrationSqlServerVersion). Nothing was changed on the database.",
                 options.Dacpac));
         }
         finally
         {
-            File.Delete(source);
+            if (source is not null && File.Exists(source))
+            {
+                File.Delete(source);
+            }
         }
 
         var (_, batches) = DeployScriptBatches.ToBatches(script, target.Database, options.Dacpac, options.Platform);
         reporter.Info($"Deploy script of {Path.GetFileName(options.Dacpac)} against {database.DisplayName}: {batches.Count} batch(es).");
-        return Write(Text(batches), $"DacFx's deploy script of {Path.GetFileName(options.Dacpac)} against {database.DisplayName}", options);
+        // Generated from the live state, so it is applied whenever it is generated, even if its text equals the last
+        // one's (the database may have gone back to the state that script started from): its header carries the time.
+        return Write(Text(batches), $"DacFx's deploy script of {Path.GetFileName(options.Dacpac)} against {database.DisplayName}, generated {DateTimeOffset.UtcNow:u}", options);
+    }
+
+    /// <summary>DacFx's own messages (a DacServicesException's message is often only "could not deploy"), then the inner cause.</summary>
+    private static string Cause(Exception e)
+    {
+        var messages = e is DacServicesException dac ? dac.Messages.Select(m => m.ToString()).ToList() : [];
+        messages.Insert(0, e.Message);
+        if (e.InnerException is { } inner)
+        {
+            messages.Add(inner.Message);
+        }
+
+        return string.Join(" ", messages.Distinct(StringComparer.Ordinal));
     }
 
     /// <summary>An offline plan's script (against the baseline dacpac), written to the work folder and prepared.</summary>

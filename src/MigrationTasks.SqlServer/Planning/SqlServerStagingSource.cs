@@ -12,7 +12,8 @@ namespace MigrationTasks.SqlServer.Planning;
 /// fingerprint's kinds: a changed definition shows in the rehearsal, not here, since the server rewrites definitions).
 /// What a deploy would run is the release's own script: DacFx's plan of the dacpac against the baseline, the one
 /// the package step writes, rehearsed on staging's data. When staging already holds Schema/'s objects and not the
-/// baseline's, this release is on it already and nothing is rehearsed.
+/// baseline's, this release is on it already and nothing is rehearsed. A release that only changes definitions cannot
+/// be told from its baseline by names, so it is rehearsed again on a staging that has it (harmless: it is rolled back).
 /// </summary>
 public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSource.Options options) : IStagingSource
 {
@@ -24,6 +25,12 @@ public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSo
 
     public async Task<StagingPlan> PlanAsync(ITargetDatabase staging, CancellationToken cancellationToken)
     {
+        if (options.BaselineDacpac is { } given && !given.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new DiagnosticException(Diagnostic.Error(
+                DiagnosticCodes.BaselineDacpacUnreadable, "MigrationBaseline must be a .dacpac of the production database for MigrationEngine SqlServer.", given));
+        }
+
         var baseline = options.BaselineDacpac ?? SqlServerPlanner.EmptyBaseline(options.WorkDirectory, options.DatabaseName, options.Platform);
         var basis = options.BaselineDacpac is null ? "an empty database (no MigrationBaseline)" : $"the MigrationBaseline dacpac {Path.GetFileName(baseline)}";
         var live = Names((await staging.ReadSchemaAsync(cancellationToken)).Objects.Select(o => (o.Kind, o.Name)));
@@ -38,8 +45,12 @@ public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSo
         // SchemaFiles are not given: the package step places findings in files; here only the script is needed.
         var plan = new SqlServerPlanner(reporter).Plan(new DeployPlanOptions(
             options.Dacpac, baseline, options.DatabaseName, [], options.AllowDataLoss, FindingsAsErrors: false, options.Platform));
-        var drift = Drift(expected, live);
-        if (plan.Report.Operations.Count == 0)
+        var drift = options.BaselineDacpac is null && live.Count > 0
+            ? [$"staging holds {live.Count} object(s) (e.g. {live.Order(StringComparer.OrdinalIgnoreCase).First()}) but the release expects an empty database: " +
+               "set MigrationBaseline to a dacpac of production (dotnet migrate.dll baseline --engine SqlServer --out production.dacpac)"]
+            : Drift(expected, live);
+        // Even without a schema change the script runs the pre- and post-deployment scripts: rehearse whatever it holds.
+        if (plan.Batches.Count == 0)
         {
             return new StagingPlan([], [], drift, basis);
         }
@@ -51,14 +62,17 @@ public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSo
         return new StagingPlan([], [new MigrationStep(file, script)], drift, basis);
     }
 
-    /// <summary>"kind name" lines of the catalog fingerprint's kinds: the same whether read live or from a dacpac.</summary>
+    /// <summary>
+    /// "kind name" lines of the catalog fingerprint's kinds: the same whether read live or from a dacpac. Compared
+    /// without case, as SQL Server (under its usual collations) and DacFx compare names.
+    /// </summary>
     internal static HashSet<string> Names(IEnumerable<(string Kind, string Name)> objects) =>
-        objects.Where(o => CatalogFingerprint.Kinds.Contains(o.Kind)).Select(o => $"{o.Kind} {o.Name}").ToHashSet(StringComparer.Ordinal);
+        objects.Where(o => CatalogFingerprint.Kinds.Contains(o.Kind)).Select(o => $"{o.Kind} {o.Name}").ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Each object only staging has, then each only the baseline has, in name order.</summary>
     internal static IReadOnlyList<string> Drift(IReadOnlySet<string> expected, IReadOnlySet<string> live) =>
     [
-        .. live.Except(expected).Order(StringComparer.Ordinal).Select(o => $"{o} is on staging and not in the baseline"),
-        .. expected.Except(live).Order(StringComparer.Ordinal).Select(o => $"{o} is in the baseline and not on staging"),
+        .. live.Except(expected, StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).Select(o => $"{o} is on staging and not in the baseline"),
+        .. expected.Except(live, StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).Select(o => $"{o} is in the baseline and not on staging"),
     ];
 }
