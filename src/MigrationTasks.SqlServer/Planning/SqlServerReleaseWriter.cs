@@ -1,7 +1,10 @@
 using System.Text;
 using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
 using MigrationTasks.Release;
+using MigrationTasks.SqlServer.Engine;
 using MigrationTasks.SqlServer.Schema;
+using MigrationTasks.SqlServer.Scripts;
 using Microsoft.SqlServer.Dac;
 using Microsoft.SqlServer.Dac.Model;
 
@@ -71,7 +74,9 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         var deployScript = $"{ReleaseLayout.MigrationsFolder}/{DeployScriptName}";
         var header = $"-- {release.PackageId} {release.Version}: DacFx's deploy script against {(emptyDatabase ? "an empty database" : Path.GetFileName(release.BaselinePath))}, as plain T-SQL batches " +
                      $"(allowDataLoss: {(options.AllowDataLoss ? "true" : "false")}).\n";
-        WriteText(releaseDirectory, deployScript, header + PlainText(plan));
+        var (prepared, outsideTransaction) = PrepareDeployScript(
+            Path.Combine(releaseDirectory, ReleaseLayout.MigrationsFolder, DeployScriptName), header, PlainText(plan), options.Platform ?? SqlServerPlatform.Default);
+        WriteText(releaseDirectory, deployScript, prepared.Text);
         files.Add((deployScript, ReleaseFileRole.Migration));
         WriteText(releaseDirectory, DeployReportName, plan.ReportXml);
         files.Add((DeployReportName, ReleaseFileRole.Plan));
@@ -106,7 +111,7 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             null,
             options.AllowDataLoss);
 
-        WriteText(releaseDirectory, ReleaseLayout.PlanName, PlanDocument(manifest, plan, checks, verifies));
+        WriteText(releaseDirectory, ReleaseLayout.PlanName, PlanDocument(manifest, plan, prepared, outsideTransaction, checks, verifies));
         files.Add((ReleaseLayout.PlanName, ReleaseFileRole.Plan));
         manifest = manifest with { Files = [.. files.Select(f => ReleaseFile.Of(releaseDirectory, f.Path, f.Role)).OrderBy(f => f.Path, StringComparer.Ordinal)] };
         File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.ManifestName), manifest.ToJson(), Utf8);
@@ -123,6 +128,52 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         }
 
         return manifest;
+    }
+
+    /// <summary>
+    /// The deploy script as the runner will prepare it, and why it runs outside a transaction (null when it runs in
+    /// one). DacFx writes a statement SQL Server refuses inside a transaction (a full-text catalog or index) into
+    /// the same script as everything else; the runner refuses a file that mixes both (MIG2005) unless it carries the
+    /// no-transaction marker, so such a script gets the marker and runs batch by batch, and plan.md says that a
+    /// failure then means restoring the backup.
+    /// </summary>
+    private (PreparedScript Script, string? OutsideTransaction) PrepareDeployScript(string path, string header, string batches, SqlServerPlatform platform)
+    {
+        var engine = new SqlServerEngine(platform);
+        var text = header + batches;
+        try
+        {
+            var prepared = engine.Prepare(path, text);
+            return (prepared, prepared.OutsideTransactionReason);
+        }
+        catch (DiagnosticException mixed) when (mixed.Diagnostics.Any(d => d.Code == DiagnosticCodes.MixedTransactionMode))
+        {
+            var marked = header + "-- A statement of this script cannot run in a transaction (see plan.md): it runs batch by batch, each batch committing on its own.\n" +
+                         TSqlTransactionRules.NoTransactionMarker + "\n" + batches;
+            var blocker = FirstStatementOutsideTransaction(platform, path, marked) ?? mixed.Diagnostics[0].Message;
+            reporter.Info($"{DeployScriptName} holds {blocker}, which SQL Server cannot run inside a transaction: it is marked " +
+                          $"'{TSqlTransactionRules.NoTransactionMarker}' and runs batch by batch; a failure restores the backup (see plan.md).");
+            return (engine.Prepare(path, marked), blocker);
+        }
+    }
+
+    /// <summary>The first statement of the script that cannot run in a transaction, e.g. "CREATE FULLTEXT CATALOG (batch 3, line 9)".</summary>
+    private static string? FirstStatementOutsideTransaction(SqlServerPlatform platform, string path, string text)
+    {
+        var (script, _) = TSqlScriptParser.Parse(platform, path, text);
+        var batches = script?.Batches.Where(b => b.Statements.Count > 0).ToList() ?? [];
+        for (var i = 0; i < batches.Count; i++)
+        {
+            foreach (var statement in batches[i].Statements)
+            {
+                if (TSqlTransactionRules.WhyNotInTransaction(statement) is { } why)
+                {
+                    return $"{why} (batch {i + 1}, line {statement.StartLine})";
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A dacpac with no objects, in the state folder: what an empty database looks like to DacFx.</summary>
@@ -147,7 +198,8 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         return text.ToString();
     }
 
-    private static string PlanDocument(ReleaseManifest manifest, DeployPlan plan, IReadOnlyList<string> checks, IReadOnlyList<string> verifies)
+    private static string PlanDocument(
+        ReleaseManifest manifest, DeployPlan plan, PreparedScript deployScript, string? outsideTransaction, IReadOnlyList<string> checks, IReadOnlyList<string> verifies)
     {
         var text = new StringBuilder()
             .AppendLine($"# Release plan: {manifest.PackageId} {manifest.Version}")
@@ -188,9 +240,13 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             .AppendLine()
             .AppendLine("1. **Verify the package**: `dotnet migrate.dll verify --trust <signer>`.")
             .AppendLine($"2. **Pre-deployment checks**: {List(checks)}.")
-            .AppendLine("3. **Backup**: required; DDL of a deploy script cannot all be undone by a transaction.")
-            .AppendLine($"4. **Migrate**: `{ReleaseLayout.MigrationsFolder}/{DeployScriptName}`, {plan.Batches.Count} batch(es) in order; `{DeployReportName}` is DacFx's report of it.")
-            .AppendLine($"5. **Verify**: {List(verifies)}.");
+            .AppendLine("3. **Backup**: always, before migrating: `BACKUP DATABASE … WITH COPY_ONLY, CHECKSUM`, proven by `RESTORE VERIFYONLY … WITH CHECKSUM`.")
+            .AppendLine($"4. **Migrate**: `{ReleaseLayout.MigrationsFolder}/{DeployScriptName}`, {plan.Batches.Count} batch(es) in order, " +
+                        $"{(outsideTransaction is null ? "in one transaction" : "outside a transaction, batch by batch: " + outsideTransaction)}; " +
+                        $"`{DeployReportName}` is DacFx's report of it.")
+            .AppendLine($"5. **Verify**: {List(verifies)}.")
+            .AppendLine()
+            .Append(RollbackPlan.Section(deployScript.Statements.Count, outsideTransaction, checks.Count, verifies.Count));
         return text.ToString().ReplaceLineEndings("\n");
     }
 
