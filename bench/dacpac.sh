@@ -8,7 +8,11 @@
 #   1. `migrate build-dacpac` on it, run BENCH_RUNS times (default 3): the DacFx work of one build, every process cold;
 #   2. `dotnet build` of the project with the repository's targets and a fresh Release build of the CLI and tasks:
 #      the first build, a build with nothing changed (the dacpac target is skipped), and a build after one schema
-#      file changed (the dacpac is built again: DacFx builds the whole model in every process).
+#      file changed (the dacpac is built again: DacFx builds the whole model in every process);
+#   3. `migrate package` (what `dotnet publish` runs after the staging gate), BENCH_RUNS times, cold process: the
+#      deploy script and deploy report DacFx generates against a baseline dacpac of the same size (the dacpac of run 1,
+#      standing for production), after a realistic change of about 2% of the objects: a column added to 5 tables,
+#      5 views and 5 procedures altered, 2 tables added. Prints the operations and batches of the plan.
 # Installs nothing and needs no database; prints a Markdown summary and removes what it made.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -132,6 +136,53 @@ if [ "$(built)" = "$before" ]; then
   say "the build after a change did not build the dacpac"; exit 1
 fi
 
+# 3. The release plan against a baseline of the same size: the dacpac of run 1 is production.
+sed -i 's/Amount > 2.50;/Amount > 1.50;/' "$project/Schema/Views/V1.sql"
+cp "$work/cli-out/Big.dacpac" "$work/production.dacpac"
+# Five of each, spread over the project (the first, last and three between).
+spread() { local count="$1" k; for ((k = 0; k < 5; k++)); do echo $(( 1 + k * (count - 1) / 4 )); done; }
+for i in $(spread "$tables"); do
+  # Added last, so the table is altered in place (a column in the middle would rebuild it, MIG4012).
+  sed -i 's/DEFAULT (sysutcdatetime())$/DEFAULT (sysutcdatetime()),\n    Note nvarchar(200) NULL/' "$project/Schema/Tables/T$i.sql"
+done
+for i in $(spread "$views"); do sed -i 's/WHERE t.Amount > /WHERE t.Amount >= /' "$project/Schema/Views/V$i.sql"; done
+for i in $(spread "$procedures"); do sed -i 's/ORDER BY v.Id;/ORDER BY v.Id DESC;/' "$project/Schema/Procedures/P$i.sql"; done
+for n in 1 2; do
+  cat >"$project/Schema/Tables/TNew$n.sql" <<EOF
+CREATE TABLE dbo.TNew$n
+(
+    Id int NOT NULL CONSTRAINT PK_TNew$n PRIMARY KEY,
+    T1Id int NOT NULL CONSTRAINT FK_TNew${n}_T1 FOREIGN KEY REFERENCES dbo.T1 (Id),
+    Label nvarchar(50) NOT NULL
+);
+EOF
+done
+changed_files=$(( 5 + 5 + 5 + 2 ))
+find "$project/Schema" -name '*.sql' | sort | sed 's/^/--schema\n/' >"$work/changed.rsp"
+printf -- '--out\n%s\n' "$work/changed/Big.dacpac" >>"$work/changed.rsp"
+say "migrate build-dacpac of the changed project ($changed_files files changed or added)"
+measure dotnet "$work/cli/migrate.dll" build-dacpac "@$work/changed.rsp"
+find "$project/Schema" -name '*.sql' | sort | sed 's/^/--schema\n/' >"$work/package.rsp"
+printf -- '%s\n' --engine SqlServer --package-id Big --database-name Big --dacpac "$work/changed/Big.dacpac" \
+  --baseline "$work/production.dacpac" --state-dir "$work/package-state" --publish-dir "$work/package" >>"$work/package.rsp"
+package_times=()
+for ((r = 1; r <= runs; r++)); do
+  say "migrate package against the baseline, run $r of $runs"
+  rm -rf "$work/package"
+  measure dotnet "$work/cli/migrate.dll" package "@$work/package.rsp"
+  package_times+=("$elapsed")
+done
+plan="$work/package/release/plan.md"
+if [ ! -f "$plan" ]; then
+  say "migrate package wrote no release"; tail -n 40 "$log" >&2; exit 1
+fi
+operations="$(sed -n 's/^## Operations (\([0-9]*\))$/\1/p' "$plan")"
+operation_kinds="$(grep '^- [A-Z][a-zA-Z]* Sql' "$plan" | awk '{ print tolower($2) " " tolower(substr($3, 4)) }' | sort | uniq -c | awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $3 }')"
+batches="$(grep -h 'migrations/R__deploy.sql (' "$log" | tail -n 1 | sed 's/.*R__deploy.sql (\([0-9]*\) batch(es)).*/\1/')"
+findings="$(sed -n 's/^## Findings (\([0-9]*\))$/\1/p' "$plan")"
+script_bytes="$(wc -c <"$work/package/release/migrations/R__deploy.sql")"
+grep -h "^Deploy plan against" "$log" | tail -n 1 >&2
+
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 cat <<EOF
 
@@ -143,6 +194,18 @@ cat <<EOF
 | \`dotnet build\`, first build | $(seconds "$first") |
 | \`dotnet build\`, nothing changed (dacpac target skipped) | $(seconds "$unchanged") |
 | \`dotnet build\`, one schema file changed (whole dacpac built again) | $(seconds "$changed") |
+
+## Release plan against a baseline dacpac of the same size
+
+$changed_files of $files files changed or added (a column added last to 5 tables, 5 views and 5 procedures altered, 2 tables
+added). \`migrate package\` compares the project's dacpac with the baseline's: DacFx's deploy script and deploy report,
+the script split into plain batches, findings placed at their files, plan.md and manifest.json.
+
+| what | wall time |
+|---|---|
+| \`migrate package\`, cold process (median of $runs: $(printf '%s ms ' "${package_times[@]}")) | $(seconds "$(median "${package_times[@]}")") |
+
+The plan: $operations operation(s) ($operation_kinds), $batches batch(es) in R__deploy.sql ($script_bytes bytes), $findings finding(s).
 
 Machine: $(nproc) cores, $(dotnet --version) SDK; $(date -u +%Y-%m-%d).
 EOF

@@ -87,7 +87,7 @@ internal static class Verbs
                 }
 
                 break;
-            case "package" when engine is SqlServerEngine:
+            case "package" when SqlServerDacpac(engine, arguments) is not null:
                 // State-based: the deploy script DacFx generates against the baseline dacpac, not the Migrations/ files.
                 new SqlServerReleaseWriter(reporter).Write(new SqlServerReleaseOptions(
                     PackageOptions(arguments),
@@ -309,8 +309,23 @@ internal static class Verbs
     {
         var mode = arguments.Optional("dev-database") ?? "auto";
         var stateDirectory = StateDirectory(arguments);
+        var dacpac = SqlServerDacpac(engine, arguments);
+        var migrations = arguments.All("migration");
+        if (dacpac is not null && migrations.Count > 0)
+        {
+            // State-based: the release is DacFx's script of Schema/, so migrations applied only at dev would make dev
+            // differ from what staging rehearses and production receives.
+            reporter.Report(Diagnostic.Warning(
+                DiagnosticCodes.MigrationsBesideSchema,
+                $"{migrations.Count} migration file(s) (e.g. {Path.GetFileName(migrations[0])}) are ignored: a SQL Server project with Schema/ is state-based, " +
+                "and its release is DacFx's deploy script of the dacpac. Move data changes into Deploy/PreDeployment.sql or Deploy/PostDeployment.sql, " +
+                "or remove Schema/ to deploy versioned migrations instead.",
+                migrations[0]));
+            migrations = [];
+        }
+
         return new DevLoopOptions(
-            arguments.All("migration"),
+            migrations,
             arguments.Optional("connection-variable") ?? "MIGRATIONTASKS_DEV_CONNECTION",
             mode.ToUpperInvariant() switch
             {
@@ -320,7 +335,7 @@ internal static class Verbs
             },
             stateDirectory,
             LockWait(arguments),
-            SqlServerDacpac(engine, arguments) is not { } dacpac
+            dacpac is null
                 ? null
                 : (database, cancellationToken) => SchemaDeployScript.AgainstDatabaseAsync(
                     database,

@@ -25,6 +25,22 @@ public sealed class SqlServerReleaseTests
         Assert.That(script, Does.Contain("ALTER TABLE [sales].[Customer]").And.Contain("[CreatedAt]"));
         Assert.That(script, Does.Not.Contain("$(").And.Not.Contain(":setvar"));
         Assert.That(script, Does.Not.Contain("CREATE TABLE [sales].[Product]"), "production already has it");
+        // The sample's Checks/ and Verify/ travel in the release, byte for byte, for the runner to run on production.
+        foreach (var (source, target) in new[] { ("Checks", "checks"), ("Verify", "verify") })
+        {
+            var expected = Directory.GetFiles(project.PathOf(source), "*.sql").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+            Assert.That(expected, Has.Count.GreaterThanOrEqualTo(2), $"the sample has {source}/ queries");
+            Assert.That(Directory.GetFiles(Path.Combine(release, target)).Select(Path.GetFileName).Order(StringComparer.Ordinal), Is.EqualTo(expected));
+            foreach (var name in expected)
+            {
+                Assert.That(File.ReadAllBytes(Path.Combine(release, target, name!)), Is.EqualTo(File.ReadAllBytes(project.PathOf($"{source}/{name}"))));
+            }
+        }
+
+        // The sample's deploy script runs in one transaction: plan.md says a failure rolls it back, and what follows a commit.
+        var plan = File.ReadAllText(Path.Combine(release, "plan.md"));
+        Assert.That(plan, Does.Contain("## If it fails").And.Contain("runs in **one transaction**").And.Contain("the backup is not needed"));
+        Assert.That(plan, Does.Contain("runs the 2 Verify/ queries").And.Contain("a failing check of the 2 in Checks/"));
         using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(release, "manifest.json"))))
         {
             Assert.That(manifest.RootElement.GetProperty("engine").GetString(), Is.EqualTo("SqlServer"));

@@ -73,6 +73,9 @@ public static class DiagnosticCodes
     /// <summary>SQL Server dev deploy: DacFx cannot generate the dacpac's deploy script against the dev database.</summary>
     public const string SchemaDeployScriptFailed = "MIG2025";
 
+    /// <summary>A SQL Server project has both Schema/ (state-based) and Migrations/: the migrations are ignored.</summary>
+    public const string MigrationsBesideSchema = "MIG2026";
+
     /// <summary>A database test returned rows: the rows are the failures it found.</summary>
     public const string TestFailed = "MIG3001";
 

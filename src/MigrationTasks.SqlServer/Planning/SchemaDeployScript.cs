@@ -6,6 +6,7 @@ using MigrationTasks.Scripts;
 using MigrationTasks.SqlServer.Engine;
 using MigrationTasks.SqlServer.Live;
 using MigrationTasks.SqlServer.Schema;
+using MigrationTasks.SqlServer.Scripts;
 using Microsoft.Data.SqlClient;
 using Microsoft.SqlServer.Dac;
 using Microsoft.SqlServer.Dac.Model;
@@ -75,7 +76,7 @@ public static class SchemaDeployScript
         reporter.Info($"Deploy script of {Path.GetFileName(options.Dacpac)} against {database.DisplayName}: {batches.Count} batch(es).");
         // Generated from the live state, so it is applied whenever it is generated, even if its text equals the last
         // one's (the database may have gone back to the state that script started from): its header carries the time.
-        return Write(Text(batches), $"DacFx's deploy script of {Path.GetFileName(options.Dacpac)} against {database.DisplayName}, generated {DateTimeOffset.UtcNow:u}", options);
+        return Write(Text(batches), $"DacFx's deploy script of {Path.GetFileName(options.Dacpac)} against {database.DisplayName}, generated {DateTimeOffset.UtcNow:u}", options, reporter);
     }
 
     /// <summary>DacFx's own messages (a DacServicesException's message is often only "could not deploy"), then the inner cause.</summary>
@@ -92,8 +93,8 @@ public static class SchemaDeployScript
     }
 
     /// <summary>An offline plan's script (against the baseline dacpac), written to the work folder and prepared.</summary>
-    public static (MigrationFile File, PreparedScript Script) FromPlan(DeployPlan plan, string description, Options options) =>
-        Write(Text(plan.Batches), description, options);
+    public static (MigrationFile File, PreparedScript Script) FromPlan(DeployPlan plan, string description, Options options, Reporter reporter) =>
+        Write(Text(plan.Batches), description, options, reporter);
 
     /// <summary>The batches, each followed by GO: what the runner splits again, batch for batch.</summary>
     public static string Text(IEnumerable<ScriptStatement> batches)
@@ -107,11 +108,59 @@ public static class SchemaDeployScript
         return text.ToString();
     }
 
-    private static (MigrationFile File, PreparedScript Script) Write(string batches, string description, Options options)
+    /// <summary>
+    /// The script's text as the runner will prepare it, and why it runs outside a transaction (null when it runs in
+    /// one). DacFx writes a statement SQL Server refuses inside a transaction (a full-text catalog or index) into the
+    /// same script as everything else; the runner refuses a file that mixes both (MIG2005) unless it carries the
+    /// no-transaction marker, so such a script gets the marker and runs batch by batch (and a failure in production
+    /// then means restoring the backup, as plan.md says).
+    /// </summary>
+    public static (string Text, PreparedScript Script, string? OutsideTransaction) Prepare(string path, string header, string batches, SqlServerPlatform platform, Reporter reporter)
+    {
+        var engine = new SqlServerEngine(platform);
+        var text = header + batches;
+        try
+        {
+            var prepared = engine.Prepare(path, text);
+            return (text, prepared, prepared.OutsideTransactionReason);
+        }
+        catch (DiagnosticException mixed) when (mixed.Diagnostics.Any(d => d.Code == DiagnosticCodes.MixedTransactionMode))
+        {
+            var marked = header + "-- A statement of this script cannot run in a transaction (see plan.md): it runs batch by batch, each batch committing on its own.\n" +
+                         TSqlTransactionRules.NoTransactionMarker + "\n" + batches;
+            var blocker = FirstStatementOutsideTransaction(platform, path, marked) ?? mixed.Diagnostics[0].Message;
+            reporter.Info($"{Path.GetFileName(path)} holds {blocker}, which SQL Server cannot run inside a transaction: it is marked " +
+                          $"'{TSqlTransactionRules.NoTransactionMarker}' and runs batch by batch.");
+            return (marked, engine.Prepare(path, marked), blocker);
+        }
+    }
+
+    /// <summary>The first statement of the script that cannot run in a transaction, e.g. "CREATE FULLTEXT CATALOG (batch 3, line 9)".</summary>
+    private static string? FirstStatementOutsideTransaction(SqlServerPlatform platform, string path, string text)
+    {
+        var (script, _) = TSqlScriptParser.Parse(platform, path, text);
+        var batches = script?.Batches.Where(b => b.Statements.Count > 0).ToList() ?? [];
+        for (var i = 0; i < batches.Count; i++)
+        {
+            foreach (var statement in batches[i].Statements)
+            {
+                if (TSqlTransactionRules.WhyNotInTransaction(statement) is { } why)
+                {
+                    return $"{why} (batch {i + 1}, line {statement.StartLine})";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static (MigrationFile File, PreparedScript Script) Write(string batches, string description, Options options, Reporter reporter)
     {
         Directory.CreateDirectory(options.WorkDirectory);
         var path = Path.Combine(Path.GetFullPath(options.WorkDirectory), FileName);
-        File.WriteAllText(path, $"-- {description} (allowDataLoss: {(options.AllowDataLoss ? "true" : "false")}).\n" + batches, new UTF8Encoding(false));
-        return MigrationSource.Prepare(new SqlServerEngine(options.Platform), [path]).Single();
+        var header = $"-- {description} (allowDataLoss: {(options.AllowDataLoss ? "true" : "false")}).\n";
+        var (text, script, _) = Prepare(path, header, batches, options.Platform, reporter);
+        File.WriteAllText(path, text, new UTF8Encoding(false));
+        return (MigrationFile.Load(path), script);
     }
 }

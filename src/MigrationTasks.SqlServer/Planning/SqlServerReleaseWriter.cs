@@ -1,9 +1,8 @@
 using System.Text;
 using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
 using MigrationTasks.Release;
 using MigrationTasks.SqlServer.Schema;
-using Microsoft.SqlServer.Dac;
-using Microsoft.SqlServer.Dac.Model;
 
 namespace MigrationTasks.SqlServer.Planning;
 
@@ -71,7 +70,9 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         var deployScript = $"{ReleaseLayout.MigrationsFolder}/{DeployScriptName}";
         var header = $"-- {release.PackageId} {release.Version}: DacFx's deploy script against {(emptyDatabase ? "an empty database" : Path.GetFileName(release.BaselinePath))}, as plain T-SQL batches " +
                      $"(allowDataLoss: {(options.AllowDataLoss ? "true" : "false")}).\n";
-        WriteText(releaseDirectory, deployScript, header + SchemaDeployScript.Text(plan.Batches));
+        var (text, prepared, outsideTransaction) = SchemaDeployScript.Prepare(
+            Path.Combine(releaseDirectory, ReleaseLayout.MigrationsFolder, DeployScriptName), header, SchemaDeployScript.Text(plan.Batches), options.Platform ?? SqlServerPlatform.Default, reporter);
+        WriteText(releaseDirectory, deployScript, text);
         files.Add((deployScript, ReleaseFileRole.Migration));
         WriteText(releaseDirectory, DeployReportName, plan.ReportXml);
         files.Add((DeployReportName, ReleaseFileRole.Plan));
@@ -106,7 +107,7 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             null,
             options.AllowDataLoss);
 
-        WriteText(releaseDirectory, ReleaseLayout.PlanName, PlanDocument(manifest, plan, checks, verifies));
+        WriteText(releaseDirectory, ReleaseLayout.PlanName, PlanDocument(manifest, plan, prepared, outsideTransaction, checks, verifies));
         files.Add((ReleaseLayout.PlanName, ReleaseFileRole.Plan));
         manifest = manifest with { Files = [.. files.Select(f => ReleaseFile.Of(releaseDirectory, f.Path, f.Role)).OrderBy(f => f.Path, StringComparer.Ordinal)] };
         File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.ManifestName), manifest.ToJson(), Utf8);
@@ -125,7 +126,8 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         return manifest;
     }
 
-    private static string PlanDocument(ReleaseManifest manifest, DeployPlan plan, IReadOnlyList<string> checks, IReadOnlyList<string> verifies)
+    private static string PlanDocument(
+        ReleaseManifest manifest, DeployPlan plan, PreparedScript deployScript, string? outsideTransaction, IReadOnlyList<string> checks, IReadOnlyList<string> verifies)
     {
         var text = new StringBuilder()
             .AppendLine($"# Release plan: {manifest.PackageId} {manifest.Version}")
@@ -166,9 +168,13 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             .AppendLine()
             .AppendLine("1. **Verify the package**: `dotnet migrate.dll verify --trust <signer>`.")
             .AppendLine($"2. **Pre-deployment checks**: {List(checks)}.")
-            .AppendLine("3. **Backup**: required; DDL of a deploy script cannot all be undone by a transaction.")
-            .AppendLine($"4. **Migrate**: `{ReleaseLayout.MigrationsFolder}/{DeployScriptName}`, {plan.Batches.Count} batch(es) in order; `{DeployReportName}` is DacFx's report of it.")
-            .AppendLine($"5. **Verify**: {List(verifies)}.");
+            .AppendLine("3. **Backup**: always, before migrating: `BACKUP DATABASE … WITH COPY_ONLY, CHECKSUM`, proven by `RESTORE VERIFYONLY … WITH CHECKSUM`.")
+            .AppendLine($"4. **Migrate**: `{ReleaseLayout.MigrationsFolder}/{DeployScriptName}`, {plan.Batches.Count} batch(es) in order, " +
+                        $"{(outsideTransaction is null ? "in one transaction" : "outside a transaction, batch by batch: " + outsideTransaction)}; " +
+                        $"`{DeployReportName}` is DacFx's report of it.")
+            .AppendLine($"5. **Verify**: {List(verifies)}.")
+            .AppendLine()
+            .Append(RollbackPlan.Section(deployScript.Statements.Count, outsideTransaction, checks.Count, verifies.Count));
         return text.ToString().ReplaceLineEndings("\n");
     }
 

@@ -58,7 +58,8 @@ public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSo
         var (file, script) = SchemaDeployScript.FromPlan(
             plan,
             $"the release's deploy script: DacFx's plan of {Path.GetFileName(options.Dacpac)} against {basis}, rehearsed on {staging.DisplayName}",
-            new SchemaDeployScript.Options(options.Dacpac, options.AllowDataLoss, options.Platform, options.WorkDirectory));
+            new SchemaDeployScript.Options(options.Dacpac, options.AllowDataLoss, options.Platform, options.WorkDirectory),
+            reporter);
         return new StagingPlan([], [new MigrationStep(file, script)], drift, basis);
     }
 

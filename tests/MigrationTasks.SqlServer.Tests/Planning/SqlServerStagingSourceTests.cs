@@ -48,7 +48,7 @@ public sealed class SqlServerStagingSourceTests
         var plan = new SqlServerPlanner(new Reporter(TextWriter.Null)).Plan(new DeployPlanOptions(project, baseline, "ShopDb", []));
         var work = _folder.PathOf("obj/staging");
 
-        var (file, script) = SchemaDeployScript.FromPlan(plan, "a test", new SchemaDeployScript.Options(project, false, SqlServerPlatform.Default, work));
+        var (file, script) = SchemaDeployScript.FromPlan(plan, "a test", new SchemaDeployScript.Options(project, false, SqlServerPlatform.Default, work), new Reporter(TextWriter.Null));
 
         Assert.That(file.Path, Is.EqualTo(Path.Combine(work, "R__deploy.sql")));
         Assert.That(file.ScriptName, Is.EqualTo(SqlServerReleaseWriter.DeployScriptName), "the same name as in the release package");
