@@ -313,14 +313,11 @@ internal static class Verbs
         var migrations = arguments.All("migration");
         if (dacpac is not null && migrations.Count > 0)
         {
-            // State-based: the release is DacFx's script of Schema/, so migrations applied only at dev would make dev
-            // differ from what staging rehearses and production receives.
-            reporter.Report(Diagnostic.Warning(
-                DiagnosticCodes.MigrationsBesideSchema,
-                $"{migrations.Count} migration file(s) (e.g. {Path.GetFileName(migrations[0])}) are ignored: a SQL Server project with Schema/ is state-based, " +
-                "and its release is DacFx's deploy script of the dacpac. Move data changes into Deploy/PreDeployment.sql or Deploy/PostDeployment.sql, " +
-                "or remove Schema/ to deploy versioned migrations instead.",
-                migrations[0]));
+            if (arguments.Verb == "deploy-dev")
+            {
+                ReportMigrationsIgnored(reporter, migrations);
+            }
+
             migrations = [];
         }
 
@@ -347,6 +344,18 @@ internal static class Verbs
                     reporter,
                     cancellationToken));
     }
+
+    /// <summary>
+    /// MIG2026, once per build (at the dev deploy). State-based: the release is DacFx's script of Schema/, so
+    /// migrations applied only at dev would make dev differ from what staging rehearses and production receives.
+    /// </summary>
+    private static void ReportMigrationsIgnored(Reporter reporter, IReadOnlyList<string> migrations) =>
+        reporter.Report(Diagnostic.Warning(
+            DiagnosticCodes.MigrationsBesideSchema,
+            $"{migrations.Count} migration file(s) (e.g. {Path.GetFileName(migrations[0])}) are ignored: a SQL Server project with Schema/ is state-based, " +
+            "and its release is DacFx's deploy script of the dacpac. Move data changes into Deploy/PreDeployment.sql or Deploy/PostDeployment.sql, " +
+            "or remove Schema/ to deploy versioned migrations instead.",
+            migrations[0]));
 
     private static string StateDirectory(Arguments arguments) => arguments.Optional("state-dir") ?? Path.Combine("obj", "migrationtasks");
 

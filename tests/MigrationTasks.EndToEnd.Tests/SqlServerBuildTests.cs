@@ -50,11 +50,14 @@ public sealed class SqlServerBuildTests
         // Nothing listens on port 9 here: the connection check fails at once, before DacFx (which retries for minutes).
         const string password = "Not-A-Secret-42";
         var unreachable = $"Server=tcp:127.0.0.1,9;Database=SqlShopDev;User ID=sa;Password={password};Connect Timeout=5;Encrypt=false";
+        // Schema/ makes the project state-based: a migration beside it is not deployed anywhere, and the build says so.
+        var migration = project.Write("Migrations/V1__backfill.sql", "UPDATE sales.Customer SET Name = Name;\n");
 
         var (built, buildOutput) = await project.BuildAsync(new Dictionary<string, string?> { ["MIGRATIONTASKS_DEV_CONNECTION"] = unreachable });
 
         Assert.That(built, Is.Not.EqualTo(0), buildOutput);
         Assert.That(buildOutput, Does.Contain("error MIG1004").And.Contain("127.0.0.1"));
+        Assert.That(buildOutput, Does.Contain($"{migration}: warning MIG2026: 1 migration file(s) (e.g. V1__backfill.sql) are ignored"));
         Assert.That(buildOutput, Does.Not.Contain(password));
         Assert.That(File.Exists(project.Dacpac), "the dacpac is built before the dev deploy");
 

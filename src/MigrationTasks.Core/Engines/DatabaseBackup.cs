@@ -47,6 +47,17 @@ public sealed partial record DatabaseBackup(
     /// <summary>Rows and content hash of every table at backup time, in the dump's own snapshot.</summary>
     public IReadOnlyList<TableFingerprint> Tables { get; init; } = [];
 
+    /// <summary>
+    /// What a restore of this backup is proven by, in words: always the schema; the rows when the engine counted
+    /// them at backup (PostgreSQL), their contents too when it hashed them (--hash-rows). A SQL Server backup records
+    /// the schema only: its CHECKSUM protects the file, not the table contents.
+    /// </summary>
+    public string RestoreProof => Tables.Count == 0
+        ? "schema proven equal"
+        : Tables.Any(t => t.ContentHash.Length > 0)
+            ? "schema and every table's rows and contents proven equal"
+            : "schema and every table's row count proven equal";
+
     /// <summary>A new id: <c>&lt;database&gt;-&lt;yyyyMMddTHHmmssZ&gt;-&lt;random&gt;</c>, safe as a file name everywhere.</summary>
     public static string NewId(string databaseName, DateTimeOffset takenAt)
     {

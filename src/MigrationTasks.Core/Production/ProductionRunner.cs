@@ -398,7 +398,7 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
             return RunnerExitCode.NeedsAttention;
         }
 
-        run.Path.Pass(restoring, $"restored {backup.Id}; schema and data proven equal to the pre-deploy state");
+        run.Path.Pass(restoring, $"restored {backup.Id}; {backup.RestoreProof} to the pre-deploy state");
         return FailedBack(run, why, $"backup {backup.Id} restored and proven");
     }
 
@@ -522,9 +522,9 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
             return RunnerExitCode.NeedsAttention;
         }
 
-        run.Path.Pass(restoring, $"restored {backup.Id} (taken {backup.TakenAt:u}); schema and data proven equal to the backup");
+        run.Path.Pass(restoring, $"restored {backup.Id} (taken {backup.TakenAt:u}); {backup.RestoreProof} to the backup");
         run.Outcome = $"restored {backup.Id} and proven";
-        reporter.Info($"{run.Database.DisplayName}: backup {backup.Id} restored; schema and every table's rows proven equal to the backup.");
+        reporter.Info($"{run.Database.DisplayName}: backup {backup.Id} restored; {backup.RestoreProof} to the backup.");
         return RunnerExitCode.Succeeded;
     }
 

@@ -52,8 +52,15 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
         string script, reportXml;
         try
         {
-            script = DacServices.GenerateDeployScript(source, baseline, options.DatabaseName, deployOptions);
-            reportXml = DacServices.GenerateDeployReport(source, baseline, options.DatabaseName, deployOptions);
+            // One comparison for both (GenerateDeployScript and GenerateDeployReport would each compare the models).
+            var result = DacServices.Script(source, baseline, options.DatabaseName, new PublishOptions
+            {
+                DeployOptions = deployOptions,
+                GenerateDeploymentScript = true,
+                GenerateDeploymentReport = true,
+            });
+            script = result.DatabaseScript;
+            reportXml = result.DeploymentReport;
         }
         catch (Exception e) when (e is DacServicesException or DacModelException or InvalidOperationException)
         {
@@ -110,7 +117,8 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
     /// <summary>The report's alerts and table rebuilds as findings, in the report's order.</summary>
     private static List<Diagnostic> Findings(DeployReport report, DeployPlanOptions options)
     {
-        var definitions = Definitions(options);
+        // Modelling Schema/ again costs seconds on a large project: only when there is a finding to place.
+        var definitions = new Lazy<Dictionary<string, SourceInformation>>(() => Definitions(options));
         var findings = new List<Diagnostic>();
         var alerts = report.Operations.SelectMany(o => o.Issues.Select(i => (Alert: i, Operation: (DeployOperation?)o)))
             .Concat(report.UnattachedAlerts.Select(a => (Alert: a, Operation: (DeployOperation?)null)))
@@ -126,14 +134,14 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
 
             var subject = names.FirstOrDefault() ?? operation?.Name ?? "";
             var (code, dataLoss, advice) = Classify(alert.Message);
-            var (file, line, column) = Locate(names.Append(operation?.Name ?? ""), definitions, options.BaselineDacpac);
+            var (file, line, column) = Locate(names.Append(operation?.Name ?? ""), definitions.Value, options.BaselineDacpac);
             var message = $"{Describe(code)} {subject}: {Tidy(alert.Message)} {advice}";
             findings.Add(new Diagnostic(Severity(dataLoss, options), code, message, file, line, column));
         }
 
         foreach (var rebuild in report.Operations.Where(o => o.Kind.Equals("TableRebuild", StringComparison.OrdinalIgnoreCase)))
         {
-            var (file, line, column) = Locate([rebuild.Name], definitions, options.BaselineDacpac);
+            var (file, line, column) = Locate([rebuild.Name], definitions.Value, options.BaselineDacpac);
             findings.Add(new Diagnostic(
                 Severity(false, options),
                 DiagnosticCodes.TableRebuild,
