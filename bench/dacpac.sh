@@ -199,7 +199,7 @@ cat <<EOF
 
 $changed_files of $files files changed or added (a column added last to 5 tables, 5 views and 5 procedures altered, 2 tables
 added). \`migrate package\` compares the project's dacpac with the baseline's: DacFx's deploy script and deploy report,
-the script split into plain batches, findings placed at their files, plan.md and manifest.json.
+the script split into plain batches, findings placed at their files (when there are any), plan.md and manifest.json.
 
 | what | wall time |
 |---|---|
