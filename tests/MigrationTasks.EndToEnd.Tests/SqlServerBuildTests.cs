@@ -57,7 +57,7 @@ public sealed class SqlServerBuildTests
 
         Assert.That(built, Is.Not.EqualTo(0), buildOutput);
         Assert.That(buildOutput, Does.Contain("error MIG1004").And.Contain("127.0.0.1"));
-        Assert.That(buildOutput, Does.Contain($"{migration}: warning MIG2026: 1 migration file(s) (e.g. V1__backfill.sql) are ignored"));
+        Assert.That(buildOutput, Does.Contain($"{migration} : warning MIG2026: 1 migration file(s) (e.g. V1__backfill.sql) are ignored"));
         Assert.That(buildOutput, Does.Not.Contain(password));
         Assert.That(File.Exists(project.Dacpac), "the dacpac is built before the dev deploy");
 

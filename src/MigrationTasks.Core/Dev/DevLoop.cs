@@ -52,7 +52,12 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
             await ValidateOnShadowAsync(dev.Database, migrations, runner, context, options, cancellationToken);
         }
 
-        await runner.DeployAsync(dev.Database, migrations, context, options.LockWait, cancellationToken);
+        // A state-based project without migrations has nothing to apply before its schema script.
+        if (migrations.Count > 0 || options.SchemaDeploy is null)
+        {
+            await runner.DeployAsync(dev.Database, migrations, context, options.LockWait, cancellationToken);
+        }
+
         await DeploySchemaAsync(dev.Database, migrations, runner, context, options, cancellationToken);
     }
 
