@@ -6,6 +6,9 @@ public interface ITargetDatabase : IAsyncDisposable
     /// <summary>Server and database, never credentials: safe for output.</summary>
     string DisplayName { get; }
 
+    /// <summary>The database's own name on its server.</summary>
+    string Name { get; }
+
     /// <summary>
     /// Takes the engine's deploy lock, waiting at most <paramref name="maxWait"/>; throws a MIG7002 diagnostic naming
     /// the holder when it stays taken. Disposing the result releases it.

@@ -26,7 +26,9 @@ public enum PreStateKind
 /// </summary>
 public static class PreStateCheck
 {
-    public static PreStateVerdict Judge(ReleaseToDeploy release, IReadOnlyList<MigrationFile> packageMigrations, IReadOnlyList<HistoryEntry> history, SchemaSnapshot actual)
+    /// <param name="databaseName">The database's name on its server, for a release whose script names its database.</param>
+    public static PreStateVerdict Judge(
+        ReleaseToDeploy release, IReadOnlyList<MigrationFile> packageMigrations, IReadOnlyList<HistoryEntry> history, SchemaSnapshot actual, string databaseName)
     {
         var expected = release.PreState;
         var postStateSchemaHash = release.PostStateSchemaHash;
@@ -38,6 +40,13 @@ public static class PreStateCheck
         }
 
         var differences = new List<string>();
+        if (expected.DatabaseName is { } named && !named.Equals(databaseName, StringComparison.OrdinalIgnoreCase))
+        {
+            // The exact, signed script would change the database it names, not necessarily this one.
+            differences.Add($"the deploy script names the database [{named}] (MigrationDatabaseName when it was packaged), and this database is [{databaseName}]: " +
+                            $"publish again with MigrationDatabaseName={databaseName}");
+        }
+
         // A SQL Server baseline is a dacpac: it carries no history to compare production's applied scripts with.
         differences.AddRange(HistoryDifferences(expected.History, history, applied, baselineHasHistory: expected.CatalogFingerprint is null));
         if (expected.EmptyDatabase)

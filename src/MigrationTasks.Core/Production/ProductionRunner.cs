@@ -133,7 +133,7 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         // The history is read under the lock: two runs never plan from the same state.
         var history = await database.ReadHistoryAsync(cancellationToken);
         var before = await database.ReadSchemaAsync(cancellationToken);
-        var verdict = PreStateCheck.Judge(release, [.. migrations.Select(m => m.File)], history, before);
+        var verdict = PreStateCheck.Judge(release, [.. migrations.Select(m => m.File)], history, before, database.Name);
         switch (verdict.Kind)
         {
             case PreStateKind.AlreadyDeployed:
@@ -419,7 +419,7 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         var migrations = MigrationSource.Prepare(engine, release.Migrations).Where(m => m.File.Kind != MigrationKind.Undo).ToList();
         await using var database = await ConnectAsync(connectionVariable, cancellationToken);
         var history = await database.ReadHistoryAsync(cancellationToken);
-        var verdict = PreStateCheck.Judge(release, [.. migrations.Select(m => m.File)], history, await database.ReadSchemaAsync(cancellationToken));
+        var verdict = PreStateCheck.Judge(release, [.. migrations.Select(m => m.File)], history, await database.ReadSchemaAsync(cancellationToken), database.Name);
         switch (verdict.Kind)
         {
             case PreStateKind.AlreadyDeployed:

@@ -99,7 +99,16 @@ public sealed record ReleaseManifest(
 /// generated against.</param>
 /// <param name="CatalogFingerprint">SQL Server: <see cref="Schema.CatalogFingerprint"/> of the baseline, which the deploy
 /// compares with production's catalog (the model hash in <paramref name="SchemaHash"/> cannot be read from a server).</param>
-public sealed record ExpectedPreState(bool EmptyDatabase, string? BaselineFile, IReadOnlyList<AppliedMigration> History, string? SchemaHash, string? CatalogFingerprint = null);
+/// <param name="DatabaseName">SQL Server: the database name the deploy script names (MigrationDatabaseName, resolved
+/// into it at packaging, e.g. <c>ALTER DATABASE [Shop] ADD FILEGROUP …</c>); the deploy refuses a database of another
+/// name rather than change the one the script names. Null when the script does not name its database.</param>
+public sealed record ExpectedPreState(
+    bool EmptyDatabase,
+    string? BaselineFile,
+    IReadOnlyList<AppliedMigration> History,
+    string? SchemaHash,
+    string? CatalogFingerprint = null,
+    string? DatabaseName = null);
 
 /// <summary>What production's schema must be after the release: the hash of every migration applied from scratch
 /// (SQL Server: the SHA-256 of the deployed dacpac's model.xml).</summary>

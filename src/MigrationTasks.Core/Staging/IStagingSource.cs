@@ -18,8 +18,10 @@ public interface IStagingSource
 /// <param name="Pending">What a deploy would run on staging, in order; empty when staging is up to date.</param>
 /// <param name="Drift">Each difference between staging's schema and what it should be; empty when there is none or it could not be read.</param>
 /// <param name="DriftBasis">What staging was compared with, as the drift findings say it: "what its applied migrations produce".</param>
+/// <param name="NotRehearsedBecause">Why the pending work must not be rehearsed at all (the report says so); null to rehearse it.</param>
 public sealed record StagingPlan(
     IReadOnlyList<string> AppliedVersions,
     IReadOnlyList<MigrationStep> Pending,
     IReadOnlyList<string> Drift,
-    string DriftBasis);
+    string DriftBasis,
+    string? NotRehearsedBecause = null);

@@ -41,7 +41,16 @@ public sealed class StagingValidator(IMigrationEngine engine, Reporter reporter)
             .RunAsync(staging, options.Checks, cancellationToken);
         findings.AddRange(checks.Where(c => !c.Passed).Select(c => c.Failure!));
 
-        var rehearsal = await RehearseAsync(staging, plan.Pending, severity, findings, cancellationToken);
+        RehearsalOutcome? rehearsal;
+        if (plan.NotRehearsedBecause is { } why && plan.Pending.Count > 0)
+        {
+            reporter.Info($"{staging.DisplayName}: not rehearsed: {why}.");
+            rehearsal = new RehearsalOutcome($"not rehearsed: {why}", 0, [.. plan.Pending.Select(p => p.File.ScriptName)], null);
+        }
+        else
+        {
+            rehearsal = await RehearseAsync(staging, plan.Pending, severity, findings, cancellationToken);
+        }
 
         var report = new StagingReport(
             staging.DisplayName,

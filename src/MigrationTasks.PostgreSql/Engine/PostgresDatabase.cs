@@ -28,6 +28,8 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
     public string DisplayName { get; }
 
+    public string Name => _connection.Database;
+
     public static async Task<PostgresDatabase> OpenAsync(NpgsqlConnectionStringBuilder settings, CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(settings.ConnectionString);

@@ -7,6 +7,8 @@ internal sealed class ShadowDatabase(PostgresDatabase database, Func<Task> drop,
 {
     public string DisplayName => $"{kind} database {database.DisplayName}";
 
+    public string Name => database.Name;
+
     public Task<IAsyncDisposable> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken) =>
         database.AcquireDeployLockAsync(maxWait, cancellationToken);
 

@@ -32,7 +32,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
     public string DisplayName { get; }
 
     /// <summary>The database's name on the server (the connection string's, or the login's default database).</summary>
-    public string Database => _identity.Database;
+    public string Name => _identity.Database;
 
     /// <summary>
     /// Opens the database: this is also the connection check that must come before any DacFx call, since DacFx
@@ -89,11 +89,11 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         var inMaster = _identity.EngineEdition != 5;
         try
         {
-            return await SqlServerDeployLock.AcquireAsync(_settings, Database, inMaster, DisplayName, maxWait, cancellationToken);
+            return await SqlServerDeployLock.AcquireAsync(_settings, Name, inMaster, DisplayName, maxWait, cancellationToken);
         }
         catch (DiagnosticException e) when (inMaster && e.Diagnostics[0].Code == DiagnosticCodes.CannotConnect)
         {
-            return await SqlServerDeployLock.AcquireAsync(_settings, Database, inMaster: false, DisplayName, maxWait, cancellationToken);
+            return await SqlServerDeployLock.AcquireAsync(_settings, Name, inMaster: false, DisplayName, maxWait, cancellationToken);
         }
     }
 
@@ -206,7 +206,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         // RESTORE needs the database to itself: our own session goes first, and the next call opens a new one.
         await _connection.DisposeAsync();
         _sessionUsed = true;
-        await SqlServerBackups.RestoreAsync(_settings, Database, DisplayName, backup, cancellationToken);
+        await SqlServerBackups.RestoreAsync(_settings, Name, DisplayName, backup, cancellationToken);
     }
 
     public async Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken) =>

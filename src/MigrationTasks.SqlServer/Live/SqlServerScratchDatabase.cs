@@ -9,6 +9,8 @@ namespace MigrationTasks.SqlServer.Live;
 /// </summary>
 internal sealed class SqlServerScratchDatabase(SqlServerDatabase database, Func<Task> drop, string kind = "shadow", string? note = null) : ITargetDatabase
 {
+    public string Name => database.Name;
+
     public string DisplayName => note is null ? $"{kind} database {database.DisplayName}" : $"{kind} database {database.DisplayName} ({note})";
 
     public Task<IAsyncDisposable> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken) =>

@@ -52,7 +52,7 @@ public static class SchemaDeployScript
             source = HistorySchemaKeeper.WithLiveHistory(options.Dacpac, options.WorkDirectory);
             using var package = DacPackage.Load(source);
             script = await Task.Run(
-                () => target.DacServices().GenerateDeployScript(package, target.Database, SqlServerPlanner.DeployOptions(options.AllowDataLoss), cancellationToken),
+                () => target.DacServices().GenerateDeployScript(package, target.Name, SqlServerPlanner.DeployOptions(options.AllowDataLoss), cancellationToken),
                 cancellationToken);
         }
         catch (Exception e) when (e is DacServicesException or DacModelException or SqlException or InvalidOperationException or IOException or UnauthorizedAccessException)
@@ -72,12 +72,23 @@ public static class SchemaDeployScript
             }
         }
 
-        var (_, batches) = DeployScriptBatches.ToBatches(script, target.Database, options.Dacpac, options.Platform);
+        var (_, batches) = DeployScriptBatches.ToBatches(script, target.Name, options.Dacpac, options.Platform);
         reporter.Info($"Deploy script of {Path.GetFileName(options.Dacpac)} against {database.DisplayName}: {batches.Count} batch(es).");
         // Generated from the live state, so it is applied whenever it is generated, even if its text equals the last
         // one's (the database may have gone back to the state that script started from): its header carries the time.
         return Write(Text(batches), $"DacFx's deploy script of {Path.GetFileName(options.Dacpac)} against {database.DisplayName}, generated {DateTimeOffset.UtcNow:u}", options, reporter);
     }
+
+    /// <summary>
+    /// The database name when the script names it (<c>[Shop]</c> or <c>'Shop'</c>, as <c>$(DatabaseName)</c> resolves):
+    /// the deploy then refuses a database of another name. A table or schema of the same name counts too: a refusal
+    /// that says to set MigrationDatabaseName is cheaper than a script that changes another database.
+    /// </summary>
+    public static string? NamedDatabase(string script, string databaseName) =>
+        script.Contains($"[{databaseName.Replace("]", "]]", StringComparison.Ordinal)}]", StringComparison.OrdinalIgnoreCase)
+        || script.Contains($"'{databaseName.Replace("'", "''", StringComparison.Ordinal)}'", StringComparison.OrdinalIgnoreCase)
+            ? databaseName
+            : null;
 
     /// <summary>DacFx's own messages (a DacServicesException's message is often only "could not deploy"), then the inner cause.</summary>
     private static string Cause(Exception e)

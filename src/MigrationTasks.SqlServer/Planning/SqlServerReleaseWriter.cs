@@ -93,13 +93,14 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             DateTimeOffset.UtcNow,
             release.ProjectDirectory is null ? null : SourceRevision.Find(release.ProjectDirectory),
             emptyDatabase
-                ? new ExpectedPreState(true, null, [], null)
+                ? new ExpectedPreState(true, null, [], null, DatabaseName: SchemaDeployScript.NamedDatabase(text, options.DatabaseName))
                 : new ExpectedPreState(
                     false,
                     BaselineDacpacName,
                     [],
                     DacpacModelHash.Of(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable),
-                    DacpacCatalog.Fingerprint(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable)),
+                    DacpacCatalog.Fingerprint(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable),
+                    SchemaDeployScript.NamedDatabase(text, options.DatabaseName)),
             new ExpectedPostState(
                 DacpacModelHash.Of(options.Dacpac, DiagnosticCodes.DacpacMissing),
                 DacpacCatalog.Fingerprint(options.Dacpac, DiagnosticCodes.DacpacMissing)),
@@ -141,6 +142,9 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
                 ? "- Before: **an empty database** (no MigrationBaseline was given)."
                 : $"- Before: the model of `{BaselineDacpacName}` (MigrationBaseline), model hash `{manifest.ExpectedPreState.SchemaHash}`.")
             .AppendLine($"- After: the model of `{DacpacName}` (Schema/), model hash `{manifest.ExpectedPostState?.SchemaHash}`.")
+            .AppendLine(manifest.ExpectedPreState.DatabaseName is { } named
+                ? $"- Database: the script names `[{named}]` (MigrationDatabaseName): the deploy refuses a database of another name."
+                : "- Database: the script does not name its database; it runs on whichever database the connection opens.")
             .AppendLine($"- Data loss: {(manifest.AllowDataLoss ? "**allowed** (MigrationAllowDataLoss=true): tables and columns may be dropped with their data." : "not allowed: the script stops before dropping data from a table with rows.")}")
             .AppendLine()
             .AppendLine($"## Operations ({plan.Report.Operations.Count})")

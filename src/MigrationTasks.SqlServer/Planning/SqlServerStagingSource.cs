@@ -43,8 +43,16 @@ public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSo
         }
 
         // SchemaFiles are not given: the package step places findings in files; here only the script is needed.
-        var plan = new SqlServerPlanner(reporter).Plan(new DeployPlanOptions(
-            options.Dacpac, baseline, options.DatabaseName, [], options.AllowDataLoss, FindingsAsErrors: false, options.Platform));
+        var plan = Plan(baseline, options.DatabaseName);
+        var named = SchemaDeployScript.NamedDatabase(SchemaDeployScript.Text(plan.Batches), options.DatabaseName);
+        if (named is not null && !named.Equals(staging.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            // The release's script names production's database ([Shop]); on staging it must name staging's, or the
+            // rehearsal would change the database it names. Only the name differs from the packaged script.
+            reporter.Info($"The release's script names the database [{named}]: rehearsed with staging's name [{staging.Name}] in its place.");
+            plan = Plan(baseline, staging.Name);
+        }
+
         var drift = options.BaselineDacpac is null && live.Count > 0
             ? [$"staging holds {live.Count} object(s) (e.g. {live.Order(StringComparer.OrdinalIgnoreCase).First()}) but the release expects an empty database: " +
                "set MigrationBaseline to a dacpac of production (dotnet migrate.dll baseline --engine SqlServer --out production.dacpac)"]
@@ -60,8 +68,16 @@ public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSo
             $"the release's deploy script: DacFx's plan of {Path.GetFileName(options.Dacpac)} against {basis}, rehearsed on {staging.DisplayName}",
             new SchemaDeployScript.Options(options.Dacpac, options.AllowDataLoss, options.Platform, options.WorkDirectory),
             reporter);
-        return new StagingPlan([], [new MigrationStep(file, script)], drift, basis);
+        // A copy of staging has another name: a script that names its database would change staging itself there.
+        var notRehearsed = named is not null && !script.InTransaction
+            ? $"the release's script names its database and holds {script.OutsideTransactionReason}, which cannot run in a transaction; " +
+              "on a copy of staging it would still change the database it names, staging itself"
+            : null;
+        return new StagingPlan([], [new MigrationStep(file, script)], drift, basis, notRehearsed);
     }
+
+    private DeployPlan Plan(string baseline, string databaseName) => new SqlServerPlanner(reporter).Plan(new DeployPlanOptions(
+        options.Dacpac, baseline, databaseName, [], options.AllowDataLoss, FindingsAsErrors: false, options.Platform));
 
     /// <summary>
     /// "kind name" lines of the catalog fingerprint's kinds: the same whether read live or from a dacpac. Compared

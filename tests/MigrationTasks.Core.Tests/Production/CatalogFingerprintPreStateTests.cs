@@ -26,7 +26,7 @@ public sealed class CatalogFingerprintPreStateTests
     {
         var differentDefinitions = new SchemaSnapshot(Production.Objects.Select(o => o with { Definition = o.Definition + " (as the server prints it)" }));
 
-        var verdict = PreStateCheck.Judge(Release(CatalogFingerprint.Of(Production)), [], [EarlierDeploy], differentDefinitions);
+        var verdict = PreStateCheck.Judge(Release(CatalogFingerprint.Of(Production)), [], [EarlierDeploy], differentDefinitions, "shop");
 
         Assert.That(verdict.Kind, Is.EqualTo(PreStateKind.AsExpected), string.Join("\n", verdict.Differences));
     }
@@ -36,20 +36,33 @@ public sealed class CatalogFingerprintPreStateTests
     {
         var changed = new SchemaSnapshot([.. Production.Objects, new("table", "sales.Extra", "table")]);
 
-        var verdict = PreStateCheck.Judge(Release(CatalogFingerprint.Of(Production)), [], [], changed);
+        var verdict = PreStateCheck.Judge(Release(CatalogFingerprint.Of(Production)), [], [], changed, "shop");
 
         Assert.That(verdict.Kind, Is.EqualTo(PreStateKind.Different));
         Assert.That(verdict.Differences.Single(), Does.Contain("fingerprint").And.Contain(CatalogFingerprint.Of(Production)[..12]));
     }
 
-    private static ReleaseToDeploy Release(string fingerprint) => new(
+    [Test]
+    public void A_script_that_names_its_database_is_refused_on_a_database_of_another_name_and_only_there()
+    {
+        var release = Release(CatalogFingerprint.Of(Production), databaseName: "Shop");
+
+        var elsewhere = PreStateCheck.Judge(release, [], [], Production, "Shop_Staging");
+        var same = PreStateCheck.Judge(release, [], [], Production, "shop");
+
+        Assert.That(elsewhere.Kind, Is.EqualTo(PreStateKind.Different));
+        Assert.That(elsewhere.Differences.Single(), Does.Contain("names the database [Shop]").And.Contain("MigrationDatabaseName=Shop_Staging"));
+        Assert.That(same.Kind, Is.EqualTo(PreStateKind.AsExpected), "names compare without case, as SQL Server's do");
+    }
+
+    private static ReleaseToDeploy Release(string fingerprint, string? databaseName = null) => new(
         "Shop",
         "1.0.0",
         "SqlServer",
         [],
         [],
         [],
-        new ExpectedPreState(false, "baseline.dacpac", [], "a model hash no server reports", fingerprint),
+        new ExpectedPreState(false, "baseline.dacpac", [], "a model hash no server reports", fingerprint, databaseName),
         null,
         null);
 }

@@ -87,6 +87,23 @@ public sealed class SqlServerDevAndStagingTests
             Has.One.Items.EqualTo(new[] { "2" }), "staging is unchanged");
     }
 
+    [Test]
+    public async Task A_release_script_that_names_production_and_cannot_run_in_a_transaction_is_not_rehearsed_on_staging()
+    {
+        using var folder = new ScratchFolder();
+        var staging = await SqlServerTestServer.CreateDatabaseAsync();
+        await SqlServerTestServer.QueryAsync(staging, Customer + "SELECT 1");
+        var baseline = Build(folder, "baseline", Customer);
+        // DacFx writes ALTER DATABASE [ShopDb] …: on a copy of staging it would still change the database it names.
+        var project = Build(folder, "project", Customer, "ALTER DATABASE [$(DatabaseName)] ADD FILEGROUP [Archive];\n");
+
+        var (report, output) = await ValidateAsync(folder, staging, project, baseline);
+
+        Assert.That(output, Does.Contain("rehearsed with staging's name"));
+        Assert.That(report.Rehearsal!.Where, Does.StartWith("not rehearsed: the release's script names its database"), output);
+        Assert.That(await SqlServerTestServer.QueryAsync(staging, "SELECT count(*) FROM sys.filegroups WHERE name = N'Archive'"), Has.One.Items.EqualTo(new[] { "0" }));
+    }
+
     private static async Task<(IReadOnlyList<Diagnostic> Problems, string Output)> DevDeployAsync(ScratchFolder folder, string connectionString, string dacpac)
     {
         var variable = SetVariable(connectionString);

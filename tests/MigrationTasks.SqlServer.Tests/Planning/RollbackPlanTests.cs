@@ -86,6 +86,32 @@ public sealed class RollbackPlanTests
         Assert.That(RollbackPlan.Section(4, "ALTER DATABASE (batch 2, line 7)", 0, 2), Does.Contain("because it holds ALTER DATABASE (batch 2, line 7)").And.Contain("runs the 2 Verify/ queries"));
     }
 
+    [Test]
+    public void A_script_that_names_its_database_records_the_name_the_deploy_insists_on()
+    {
+        var filegroup = Build("filegroup", new()
+        {
+            ["Product.sql"] = Product,
+            ["Storage/Archive.sql"] = "ALTER DATABASE [$(DatabaseName)] ADD FILEGROUP [Archive];\n",
+        });
+        var plain = Build("plain", new() { ["Product.sql"] = Product, ["ProductNames.sql"] = "CREATE VIEW dbo.ProductNames AS SELECT ProductId, Name FROM dbo.Product;\n" });
+
+        var (filegroupPlan, filegroupScript) = Release(filegroup, "publish-filegroup");
+        var (plainPlan, _) = Release(plain, "publish-plain");
+
+        Assert.That(filegroupScript.Text, Does.Contain("[ShopDb]"), "DacFx's script names the database it was planned for");
+        Assert.That(ExpectedDatabaseName("publish-filegroup"), Is.EqualTo("ShopDb"));
+        Assert.That(filegroupPlan, Does.Contain("- Database: the script names `[ShopDb]`"));
+        Assert.That(ExpectedDatabaseName("publish-plain"), Is.Null);
+        Assert.That(plainPlan, Does.Contain("the script does not name its database"));
+    }
+
+    private string? ExpectedDatabaseName(string publishFolder)
+    {
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder.PathOf(publishFolder), ReleaseLayout.FolderName, ReleaseLayout.ManifestName)));
+        return manifest.RootElement.GetProperty("expectedPreState").TryGetProperty("databaseName", out var name) ? name.GetString() : null;
+    }
+
     /// <summary>Writes the release and returns its plan.md and R__deploy.sql as the production runner prepares it.</summary>
     private (string Plan, MigrationTasks.Engines.PreparedScript Script) Release(BuiltProject project, string publishFolder)
     {
