@@ -52,34 +52,7 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
             await ValidateOnShadowAsync(dev.Database, migrations, runner, context, options, cancellationToken);
         }
 
-        // A state-based project without migrations has nothing to apply before its schema script.
-        if (migrations.Count > 0 || options.SchemaDeploy is null)
-        {
-            await runner.DeployAsync(dev.Database, migrations, context, options.LockWait, cancellationToken);
-        }
-
-        await DeploySchemaAsync(dev.Database, migrations, runner, context, options, cancellationToken);
-    }
-
-    /// <summary>
-    /// The state-based part, after the migrations: its script is generated against the database as they left it,
-    /// and applied with them (the applied ones are skipped), so that the history's view of the project stays whole.
-    /// </summary>
-    private static async Task DeploySchemaAsync(
-        ITargetDatabase database,
-        IReadOnlyList<(MigrationFile File, PreparedScript Script)> migrations,
-        MigrationRunner runner,
-        ApplyContext context,
-        DevLoopOptions options,
-        CancellationToken cancellationToken)
-    {
-        if (options.SchemaDeploy is null)
-        {
-            return;
-        }
-
-        var schema = await options.SchemaDeploy(database, cancellationToken);
-        await runner.DeployAsync(database, [.. migrations, schema], context, options.LockWait, cancellationToken);
+        await runner.DeployAsync(dev.Database, migrations, context, options.LockWait, cancellationToken, options.SchemaDeploy);
     }
 
     private static async Task<bool> IsEmptyAsync(ITargetDatabase database, CancellationToken cancellationToken) =>
@@ -97,9 +70,8 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         if (dev.StartedEmpty)
         {
             var migrations = MigrationSource.Prepare(engine, options.Migrations);
-            var runner = new MigrationRunner(reporter);
-            await runner.DeployAsync(dev.Database, migrations, ApplyContext.ForThisMachine(), options.LockWait, cancellationToken);
-            await DeploySchemaAsync(dev.Database, migrations, runner, ApplyContext.ForThisMachine(), options, cancellationToken);
+            await new MigrationRunner(reporter).DeployAsync(
+                dev.Database, migrations, ApplyContext.ForThisMachine(), options.LockWait, cancellationToken, options.SchemaDeploy);
         }
 
         var results = await new DatabaseTestRunner(engine, reporter).RunAsync(dev.Database, tests, cancellationToken);

@@ -8,8 +8,8 @@ namespace MigrationTasks.Dev;
 /// <param name="StateDirectory">The project's folder under obj/ where a throwaway server keeps its data.</param>
 /// <param name="SchemaDeploy">
 /// A state-based project's deploy (SQL Server: DacFx's script of the dacpac against the dev database), generated once
-/// the migrations are applied and then applied by the same runner, as one more repeatable migration; null when the
-/// project has none.
+/// the migrations are applied and then applied by the same runner under the same deploy lock, as one more repeatable
+/// migration; null when the project has none.
 /// </param>
 public sealed record DevLoopOptions(
     IReadOnlyList<string> Migrations,

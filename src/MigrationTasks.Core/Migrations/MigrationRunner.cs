@@ -14,14 +14,36 @@ public sealed class MigrationRunner(Reporter reporter)
     public static readonly TimeSpan DefaultLockWait = TimeSpan.FromSeconds(60);
 
     /// <summary>Applies what is pending and returns how many migrations ran.</summary>
+    /// <param name="thenGenerated">
+    /// A script generated from the database as the migrations left it (SQL Server: DacFx's deploy script of the
+    /// dacpac), generated and applied under the same lock, so that no other deploy changes the state it was planned on.
+    /// </param>
     public async Task<int> DeployAsync(
         ITargetDatabase database,
         IReadOnlyList<(MigrationFile File, PreparedScript Script)> migrations,
         ApplyContext context,
         TimeSpan lockWait,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<ITargetDatabase, CancellationToken, Task<(MigrationFile File, PreparedScript Script)>>? thenGenerated = null)
     {
         await using var deployLock = await database.AcquireDeployLockAsync(lockWait, cancellationToken);
+        if (thenGenerated is null)
+        {
+            return await ApplyPendingAsync(database, migrations, context, cancellationToken);
+        }
+
+        // A state-based project without migrations has nothing to apply before its generated script.
+        var applied = migrations.Count == 0 ? 0 : await ApplyPendingAsync(database, migrations, context, cancellationToken);
+        var generated = await thenGenerated(database, cancellationToken);
+        return applied + await ApplyPendingAsync(database, [.. migrations, generated], context, cancellationToken);
+    }
+
+    private async Task<int> ApplyPendingAsync(
+        ITargetDatabase database,
+        IReadOnlyList<(MigrationFile File, PreparedScript Script)> migrations,
+        ApplyContext context,
+        CancellationToken cancellationToken)
+    {
         var history = await database.ReadHistoryAsync(cancellationToken);
         var plan = MigrationPlanner.Plan(migrations, history);
         reporter.Report(plan.Warnings);
