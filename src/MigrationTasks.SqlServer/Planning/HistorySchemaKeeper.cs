@@ -23,7 +23,7 @@ public static class HistorySchemaKeeper
     public static string SourceFor(string dacpac, string baseline, string workDirectory, SqlServerPlatform platform)
     {
         // Nothing to add when the baseline has no history, or the dacpac has it already (a dev deploy's copy).
-        if (!HasHistorySchema(baseline) || HasHistorySchema(dacpac))
+        if (!HasHistorySchema(baseline, DiagnosticCodes.BaselineDacpacUnreadable, "the MigrationBaseline dacpac") || HasHistorySchema(dacpac, DiagnosticCodes.DacpacMissing, "the project's dacpac"))
         {
             return dacpac;
         }
@@ -60,9 +60,10 @@ public static class HistorySchemaKeeper
         element.Name.Parts.Count > 0 && element.Name.Parts[0].Equals(SchemaName, StringComparison.OrdinalIgnoreCase)
         || (element.ObjectType == Microsoft.SqlServer.Dac.Model.Schema.TypeClass && element.Name.Parts is [var name] && name.Equals(SchemaName, StringComparison.OrdinalIgnoreCase));
 
-    private static bool HasHistorySchema(string dacpac) => ModelText(dacpac).Contains($"[{SchemaName}]", StringComparison.OrdinalIgnoreCase);
+    private static bool HasHistorySchema(string dacpac, string code, string what) =>
+        ModelText(dacpac, code, what).Contains($"[{SchemaName}]", StringComparison.OrdinalIgnoreCase);
 
-    private static string ModelText(string dacpac)
+    private static string ModelText(string dacpac, string code, string what)
     {
         try
         {
@@ -72,7 +73,7 @@ public static class HistorySchemaKeeper
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {
-            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.BaselineDacpacUnreadable, $"the MigrationBaseline dacpac cannot be read: {e.Message}", dacpac));
+            throw new DiagnosticException(Diagnostic.Error(code, $"{what} cannot be read: {e.Message}", dacpac));
         }
     }
 
