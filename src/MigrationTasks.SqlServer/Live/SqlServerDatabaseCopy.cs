@@ -82,9 +82,17 @@ internal static class SqlServerDatabaseCopy
         {
             await SqlServerBackups.ExecuteAsync(connection, SqlServerBackups.BackupSql, target.Source, target.BackupFile, cancellationToken);
         }
-        catch (SqlException e)
+        catch (Exception e) when (e is SqlException or OperationCanceledException)
         {
-            return (null, Reason(CopyStep.Backup, Errors(e), target));
+            // A backup that failed or was cancelled part-way may have written part of the file.
+            var partial = await DeleteBackupFileQuietlyAsync(connection, target.BackupFile, facts.ServerMayDelete);
+            if (e is SqlException failure)
+            {
+                var reason = Reason(CopyStep.Backup, Errors(failure), target);
+                return (null, partial is null ? reason : $"{reason}; a partial backup file may be left at {target.BackupFile} ({partial})");
+            }
+
+            throw;
         }
 
         var drop = DropAction(settings, target);
@@ -315,6 +323,21 @@ internal static class SqlServerDatabaseCopy
     }
 
     /// <summary>Deletes the backup file; null when it is gone, else why it stays.</summary>
+    /// <summary>As <see cref="DeleteBackupFileAsync"/>, for a file that may not exist: the session may also be gone.</summary>
+    private static async Task<string?> DeleteBackupFileQuietlyAsync(SqlConnection connection, string backupFile, bool serverMayDelete)
+    {
+        try
+        {
+            return connection.State == System.Data.ConnectionState.Open || File.Exists(backupFile)
+                ? await DeleteBackupFileAsync(connection, backupFile, serverMayDelete)
+                : "the session ended before it could be deleted";
+        }
+        catch (Exception e) when (e is InvalidOperationException or SqlException or IOException)
+        {
+            return e.Message;
+        }
+    }
+
     private static async Task<string?> DeleteBackupFileAsync(SqlConnection connection, string backupFile, bool serverMayDelete)
     {
         try
