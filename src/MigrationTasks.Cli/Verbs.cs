@@ -219,13 +219,8 @@ internal static class Verbs
     /// <summary><c>migrate baseline</c>: production's history and schema, read-only, into a MigrationBaseline file.</summary>
     private static async Task BaselineAsync(IMigrationEngine engine, Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
     {
-        var variable = arguments.Required("connection-variable");
+        var connectionString = DatabaseToExport(arguments);
         var output = arguments.Required("out");
-        var connectionString = Environment.GetEnvironmentVariable(variable);
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            throw Arguments.Invalid($"the environment variable {variable} (named by --connection-variable) is not set; set it to the connection string of the database to export.");
-        }
 
         await using var database = await engine.ConnectAsync(connectionString, cancellationToken);
         var baseline = await MigrationBaseline.ExportAsync(engine.Name, database, cancellationToken);
@@ -239,17 +234,22 @@ internal static class Verbs
     /// <summary><c>migrate baseline --engine SqlServer --out FILE.dacpac</c>: production's schema as a dacpac, for MigrationBaseline.</summary>
     private static async Task BaselineDacpacAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
     {
-        var variable = arguments.Required("connection-variable");
+        var connectionString = DatabaseToExport(arguments);
         var output = arguments.Required("out");
-        var connectionString = Environment.GetEnvironmentVariable(variable);
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            throw Arguments.Invalid($"the environment variable {variable} (named by --connection-variable) is not set; set it to the connection string of the database to export.");
-        }
 
         var database = await BaselineDacpacExporter.ExportAsync(connectionString, output, cancellationToken);
         reporter.Info($"Baseline of {database}: written to {Path.GetFullPath(output)} (a dacpac, no table data; model hash " +
                       $"{DacpacModelHash.Of(output, DiagnosticCodes.BaselineDacpacUnreadable)}). Set MigrationBaseline to this file to plan releases for this database.");
+    }
+
+    /// <summary>The connection string of the database a <c>baseline</c> verb exports, from the variable --connection-variable names.</summary>
+    private static string DatabaseToExport(Arguments arguments)
+    {
+        var variable = arguments.Required("connection-variable");
+        var connectionString = Environment.GetEnvironmentVariable(variable);
+        return string.IsNullOrWhiteSpace(connectionString)
+            ? throw Arguments.Invalid($"the environment variable {variable} (named by --connection-variable) is not set; set it to the connection string of the database to export.")
+            : connectionString;
     }
 
     /// <summary><c>migrate build-dacpac</c>: Schema/ compiled into a dacpac by DacFx, offline; no dacpac when anything is an error.</summary>

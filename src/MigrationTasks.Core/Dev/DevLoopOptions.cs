@@ -1,4 +1,3 @@
-using MigrationTasks.Engines;
 using MigrationTasks.Migrations;
 
 namespace MigrationTasks.Dev;
@@ -17,4 +16,4 @@ public sealed record DevLoopOptions(
     DevDatabaseMode Mode,
     string StateDirectory,
     TimeSpan LockWait,
-    Func<ITargetDatabase, CancellationToken, Task<(MigrationFile File, PreparedScript Script)>>? SchemaDeploy = null);
+    ScriptGenerator? SchemaDeploy = null);

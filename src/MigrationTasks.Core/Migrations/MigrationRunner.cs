@@ -24,7 +24,7 @@ public sealed class MigrationRunner(Reporter reporter)
         ApplyContext context,
         TimeSpan lockWait,
         CancellationToken cancellationToken,
-        Func<ITargetDatabase, CancellationToken, Task<(MigrationFile File, PreparedScript Script)>>? thenGenerated = null)
+        ScriptGenerator? thenGenerated = null)
     {
         await using var deployLock = await database.AcquireDeployLockAsync(lockWait, cancellationToken);
         if (thenGenerated is null)

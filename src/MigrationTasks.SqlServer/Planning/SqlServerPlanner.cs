@@ -86,8 +86,20 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
         return new DeployPlan(script, reportXml, report, batches, findings);
     }
 
+    /// <summary>
+    /// The dacpac to plan against: MigrationBaseline, which must be a dacpac (MIG5020), or without one an empty
+    /// model, for a release to an empty database.
+    /// </summary>
+    public static string BaselineOrEmpty(string? baseline, string stateDirectory, string databaseName, SqlServerPlatform? platform) => baseline switch
+    {
+        null or "" => EmptyBaseline(stateDirectory, databaseName, platform),
+        _ when baseline.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase) => baseline,
+        _ => throw new DiagnosticException(Diagnostic.Error(
+            DiagnosticCodes.BaselineDacpacUnreadable, "MigrationBaseline must be a .dacpac of the production database for MigrationEngine SqlServer.", baseline)),
+    };
+
     /// <summary>A dacpac with no objects, in the state folder: what an empty database looks like to DacFx.</summary>
-    public static string EmptyBaseline(string stateDirectory, string databaseName, SqlServerPlatform? platform)
+    private static string EmptyBaseline(string stateDirectory, string databaseName, SqlServerPlatform? platform)
     {
         var path = Path.Combine(Path.GetFullPath(stateDirectory), "empty-database.dacpac");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -33,18 +33,11 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         var emptyDatabase = string.IsNullOrEmpty(release.BaselinePath);
         if (emptyDatabase)
         {
-            // Without a baseline the release is for an empty database: the plan is against an empty model.
             reporter.Info("No MigrationBaseline: the release expects an empty database and creates every object. For an existing production " +
                           "database, set MigrationBaseline to a dacpac of it.");
-            release = release with { BaselinePath = SqlServerPlanner.EmptyBaseline(release.StateDirectory, options.DatabaseName, options.Platform) };
         }
-        else if (!release.BaselinePath!.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.BaselineDacpacUnreadable,
-                "MigrationBaseline must be a .dacpac of the production database for MigrationEngine SqlServer.",
-                release.BaselinePath));
-        }
+
+        release = release with { BaselinePath = SqlServerPlanner.BaselineOrEmpty(release.BaselinePath, release.StateDirectory, options.DatabaseName, options.Platform) };
 
         using var certificate = string.IsNullOrEmpty(release.SigningCertificate)
             ? null

@@ -19,19 +19,13 @@ public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSo
 {
     /// <param name="Dacpac">The dacpac <c>dotnet build</c> wrote from Schema/.</param>
     /// <param name="BaselineDacpac">MigrationBaseline, or null for a release to an empty database.</param>
-    /// <param name="DatabaseName">MigrationDatabaseName: <c>$(DatabaseName)</c> in the script, as in the package.</param>
+    /// <param name="DatabaseName">MigrationDatabaseName, the package's <c>$(DatabaseName)</c>: the rehearsal plans with staging's own name in its place.</param>
     /// <param name="WorkDirectory">The state folder: the script to rehearse is written there, so that a failure points at a file and line.</param>
     public sealed record Options(string Dacpac, string? BaselineDacpac, string DatabaseName, bool AllowDataLoss, SqlServerPlatform Platform, string WorkDirectory);
 
     public async Task<StagingPlan> PlanAsync(ITargetDatabase staging, CancellationToken cancellationToken)
     {
-        if (options.BaselineDacpac is { } given && !given.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.BaselineDacpacUnreadable, "MigrationBaseline must be a .dacpac of the production database for MigrationEngine SqlServer.", given));
-        }
-
-        var baseline = options.BaselineDacpac ?? SqlServerPlanner.EmptyBaseline(options.WorkDirectory, options.DatabaseName, options.Platform);
+        var baseline = SqlServerPlanner.BaselineOrEmpty(options.BaselineDacpac, options.WorkDirectory, options.DatabaseName, options.Platform);
         var basis = options.BaselineDacpac is null ? "an empty database (no MigrationBaseline)" : $"the MigrationBaseline dacpac {Path.GetFileName(baseline)}";
         var live = Names((await staging.ReadSchemaAsync(cancellationToken)).Objects.Select(o => (o.Kind, o.Name)));
         var expected = Names(DacpacCatalog.Objects(baseline, DiagnosticCodes.BaselineDacpacUnreadable));
@@ -42,15 +36,16 @@ public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSo
             return new StagingPlan([], [], [], basis);
         }
 
-        // SchemaFiles are not given: the package step places findings in files; here only the script is needed.
-        var plan = Plan(baseline, options.DatabaseName);
-        var named = SchemaDeployScript.NamedDatabase(SchemaDeployScript.Text(plan.Batches), options.DatabaseName);
-        if (named is not null && !named.Equals(staging.Name, StringComparison.OrdinalIgnoreCase))
+        // Planned with staging's own name where the package has MigrationDatabaseName: a script that names its
+        // database ([Shop]) must name staging's on staging, or the rehearsal would change the database it names.
+        // Only that name differs from the packaged script. SchemaFiles are not given: the package step places
+        // findings in files; here only the script is needed.
+        var plan = new SqlServerPlanner(reporter).Plan(new DeployPlanOptions(
+            options.Dacpac, baseline, staging.Name, [], options.AllowDataLoss, FindingsAsErrors: false, options.Platform));
+        var named = SchemaDeployScript.NamedDatabase(SchemaDeployScript.Text(plan.Batches), staging.Name);
+        if (named is not null)
         {
-            // The release's script names production's database ([Shop]); on staging it must name staging's, or the
-            // rehearsal would change the database it names. Only the name differs from the packaged script.
-            reporter.Info($"The release's script names the database [{named}]: rehearsed with staging's name [{staging.Name}] in its place.");
-            plan = Plan(baseline, staging.Name);
+            reporter.Info($"The release's script names its database: rehearsed with staging's name [{named}] where the package has [{options.DatabaseName}].");
         }
 
         var drift = options.BaselineDacpac is null && live.Count > 0
@@ -75,9 +70,6 @@ public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSo
             : null;
         return new StagingPlan([], [new MigrationStep(file, script)], drift, basis, notRehearsed);
     }
-
-    private DeployPlan Plan(string baseline, string databaseName) => new SqlServerPlanner(reporter).Plan(new DeployPlanOptions(
-        options.Dacpac, baseline, databaseName, [], options.AllowDataLoss, FindingsAsErrors: false, options.Platform));
 
     /// <summary>
     /// "kind name" lines of the catalog fingerprint's kinds: the same whether read live or from a dacpac. Compared

@@ -160,13 +160,5 @@ public sealed class SqlServerDevAndStagingTests
         return variable;
     }
 
-    private static string Build(ScratchFolder folder, string name, params string[] files)
-    {
-        var paths = files.Select((text, i) => folder.Write($"{name}/Schema/{i}.sql", text)).ToList();
-        var dacpac = folder.PathOf($"{name}/bin/{name}.dacpac");
-        var output = new StringWriter();
-        var result = new DacpacBuilder(new Reporter(output)).Build(new DacpacBuildOptions(paths, dacpac, DatabaseName: "ShopDb"));
-        Assert.That(result.Written, Is.True, output.ToString());
-        return dacpac;
-    }
+    private static string Build(ScratchFolder folder, string name, params string[] files) => folder.BuildDacpac(name, files);
 }

@@ -129,22 +129,12 @@ public sealed class RollbackPlanTests
         return (File.ReadAllText(Path.Combine(release, ReleaseLayout.PlanName)), prepared);
     }
 
+    private BuiltProject Build(string name, Dictionary<string, string> schema) => _folder.BuildDacpac(name, schema);
+
     private static string Section(string plan)
     {
         var start = plan.IndexOf(RollbackPlan.Heading, StringComparison.Ordinal);
         Assert.That(start, Is.GreaterThan(0), plan);
         return plan[start..];
     }
-
-    private BuiltProject Build(string name, Dictionary<string, string> schema)
-    {
-        var files = schema.ToDictionary(f => f.Key, f => _folder.Write($"{name}/Schema/{f.Key}", f.Value));
-        var dacpac = _folder.PathOf($"{name}/bin/{name}.dacpac");
-        var output = new StringWriter();
-        var result = new DacpacBuilder(new Reporter(output)).Build(new DacpacBuildOptions([.. files.Values], dacpac, DatabaseName: "ShopDb"));
-        Assert.That(result.Written, Is.True, output.ToString());
-        return new BuiltProject(dacpac, files);
-    }
-
-    private sealed record BuiltProject(string Dacpac, Dictionary<string, string> Files);
 }

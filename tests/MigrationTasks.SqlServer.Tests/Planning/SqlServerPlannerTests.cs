@@ -285,20 +285,9 @@ public sealed class SqlServerPlannerTests
         return (manifest, output.ToString());
     }
 
+    private BuiltProject Build(string name, Dictionary<string, string> schema) => _folder.BuildDacpac(name, schema, PostDeployment);
+
     private DeployPlan Plan(BuiltProject project, bool allowDataLoss = false, bool findingsAsErrors = false) =>
         new SqlServerPlanner(new Reporter(TextWriter.Null)).Plan(
             new DeployPlanOptions(project.Dacpac, _baseline, "ShopDb", [.. project.Files.Values], allowDataLoss, findingsAsErrors));
-
-    private BuiltProject Build(string name, Dictionary<string, string> schema)
-    {
-        var files = schema.ToDictionary(f => f.Key, f => _folder.Write($"{name}/Schema/{f.Key}", f.Value));
-        var dacpac = _folder.PathOf($"{name}/bin/{name}.dacpac");
-        var output = new StringWriter();
-        var result = new DacpacBuilder(new Reporter(output)).Build(new DacpacBuildOptions(
-            [.. files.Values], dacpac, PostDeploymentScript: _folder.Write($"{name}/Deploy/PostDeployment.sql", PostDeployment), DatabaseName: "ShopDb"));
-        Assert.That(result.Written, Is.True, output.ToString());
-        return new BuiltProject(dacpac, files);
-    }
-
-    private sealed record BuiltProject(string Dacpac, Dictionary<string, string> Files);
 }

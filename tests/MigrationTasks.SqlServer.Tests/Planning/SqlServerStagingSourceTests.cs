@@ -82,13 +82,5 @@ public sealed class SqlServerStagingSourceTests
         return DacServices.GenerateDeployScript(sourcePackage, targetPackage, "ShopDb", SqlServerPlanner.DeployOptions(allowDataLoss: false));
     }
 
-    private string Build(string name, params string[] files)
-    {
-        var paths = files.Select((text, i) => _folder.Write($"{name}/Schema/{i}.sql", text)).ToList();
-        var dacpac = _folder.PathOf($"{name}/bin/{name}.dacpac");
-        var output = new StringWriter();
-        var result = new DacpacBuilder(new Reporter(output)).Build(new DacpacBuildOptions(paths, dacpac, DatabaseName: "ShopDb"));
-        Assert.That(result.Written, Is.True, output.ToString());
-        return dacpac;
-    }
+    private string Build(string name, params string[] files) => _folder.BuildDacpac(name, files);
 }
