@@ -1,5 +1,4 @@
 using MigrationTasks.Common;
-using System.Text;
 using System.Text.RegularExpressions;
 using MigrationTasks.Diagnostics;
 
@@ -8,18 +7,16 @@ namespace MigrationTasks.Migrations;
 /// <summary>A migration source file: its name decoded the Flyway way, its exact bytes and their SHA-256.</summary>
 public sealed partial class MigrationFile
 {
-    private MigrationFile(string path, MigrationKind kind, MigrationVersion? version, string description, byte[] bytes)
+    private MigrationFile(SourceFile source, MigrationKind kind, MigrationVersion? version, string description)
     {
-        Path = path;
+        Path = source.Path;
         Kind = kind;
         Version = version;
         Description = description;
-        Checksum = Sha256.Hex(bytes);
         // The checksum covers the exact bytes; the text drops a UTF-8 byte order mark only.
-        Text = new UTF8Encoding(false).GetString(bytes.AsSpan(bytes.AsSpan().StartsWith(Utf8Bom) ? Utf8Bom.Length : 0));
+        Checksum = Sha256.Hex(source.Bytes.Span);
+        Text = source.Text;
     }
-
-    internal static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     /// <summary>The path as given (absolute, or relative to the project), used in diagnostics.</summary>
     public string Path { get; }
@@ -39,8 +36,12 @@ public sealed partial class MigrationFile
     public string Text { get; }
 
     /// <summary>Reads a migration file; throws <see cref="DiagnosticException"/> naming the file on a bad name.</summary>
-    public static MigrationFile Load(string path)
+    public static MigrationFile Load(string path) => From(SourceFile.Read(path));
+
+    /// <summary>A migration from bytes already read (a verified release's); <see cref="DiagnosticException"/> on a bad name.</summary>
+    public static MigrationFile From(SourceFile source)
     {
+        var path = source.Path;
         var name = System.IO.Path.GetFileName(path);
         var match = NamePattern().Match(name);
         if (!match.Success)
@@ -62,20 +63,7 @@ public sealed partial class MigrationFile
         };
         var version = kind == MigrationKind.Repeatable ? null : MigrationVersion.Parse(match.Groups["version"].Value);
         var description = match.Groups["description"].Value.Replace('_', ' ');
-        return new MigrationFile(path, kind, version, description, ReadBytes(path));
-    }
-
-    internal static byte[] ReadBytes(string path)
-    {
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.UnreadableFile, $"cannot read the file: {e.Message}", path));
-        }
+        return new MigrationFile(source, kind, version, description);
     }
 
     [GeneratedRegex(@"^(?:(?<prefix>[VU])(?<version>\d+(?:[._]\d+)*)|(?<prefix>R))__(?<description>.+)\.sql$", RegexOptions.CultureInvariant)]

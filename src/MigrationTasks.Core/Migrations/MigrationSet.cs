@@ -1,3 +1,4 @@
+using MigrationTasks.Common;
 using MigrationTasks.Diagnostics;
 
 namespace MigrationTasks.Migrations;
@@ -24,15 +25,22 @@ public sealed class MigrationSet
     /// <summary>Versioned then repeatable: the order in which a fresh database receives them.</summary>
     public IEnumerable<MigrationFile> InApplyOrder => Versioned.Concat(Repeatable);
 
-    public static MigrationSet Load(IEnumerable<string> paths)
+    public static MigrationSet Load(IEnumerable<string> paths) =>
+        Load(paths.Distinct(StringComparer.Ordinal).Select(path => new Lazy<SourceFile>(() => SourceFile.Read(path))));
+
+    /// <summary>The set of files already read (a verified release's bytes).</summary>
+    public static MigrationSet Load(IEnumerable<SourceFile> sources) =>
+        Load(sources.DistinctBy(s => s.Path, StringComparer.Ordinal).Select(s => new Lazy<SourceFile>(s)));
+
+    private static MigrationSet Load(IEnumerable<Lazy<SourceFile>> sources)
     {
         var problems = new List<Diagnostic>();
         var files = new List<MigrationFile>();
-        foreach (var path in paths.Distinct(StringComparer.Ordinal))
+        foreach (var source in sources)
         {
             try
             {
-                files.Add(MigrationFile.Load(path));
+                files.Add(MigrationFile.From(source.Value));
             }
             catch (DiagnosticException e)
             {

@@ -1,4 +1,4 @@
-using System.Text;
+using MigrationTasks.Common;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 
@@ -10,9 +10,15 @@ namespace MigrationTasks.Migrations;
 /// </summary>
 public static class MigrationSource
 {
-    public static IReadOnlyList<(MigrationFile File, PreparedScript Script)> Prepare(IMigrationEngine engine, IEnumerable<string> paths)
+    public static IReadOnlyList<(MigrationFile File, PreparedScript Script)> Prepare(IMigrationEngine engine, IEnumerable<string> paths) =>
+        Prepare(engine, MigrationSet.Load(paths));
+
+    /// <summary>The same for files already read: a verified release's bytes, never read from disk again.</summary>
+    public static IReadOnlyList<(MigrationFile File, PreparedScript Script)> Prepare(IMigrationEngine engine, IEnumerable<SourceFile> sources) =>
+        Prepare(engine, MigrationSet.Load(sources));
+
+    private static IReadOnlyList<(MigrationFile File, PreparedScript Script)> Prepare(IMigrationEngine engine, MigrationSet set)
     {
-        var set = MigrationSet.Load(paths);
         var problems = new List<Diagnostic>();
         var prepared = new List<(MigrationFile, PreparedScript)>();
         foreach (var file in set.InApplyOrder.Concat(set.Undo))
@@ -36,9 +42,5 @@ public static class MigrationSource
     }
 
     /// <summary>Reads a script's text (a UTF-8 byte order mark dropped) or fails with MIG2006 at the file.</summary>
-    public static string ReadText(string path)
-    {
-        var bytes = MigrationFile.ReadBytes(path);
-        return new UTF8Encoding(false).GetString(bytes.AsSpan(bytes.AsSpan().StartsWith(MigrationFile.Utf8Bom) ? 3 : 0));
-    }
+    public static string ReadText(string path) => SourceFile.Read(path).Text;
 }

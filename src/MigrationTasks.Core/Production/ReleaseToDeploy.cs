@@ -1,3 +1,5 @@
+using System.Text;
+using MigrationTasks.Common;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Release;
 using MigrationTasks.Schema;
@@ -5,8 +7,8 @@ using MigrationTasks.Schema;
 namespace MigrationTasks.Production;
 
 /// <summary>
-/// What the runner needs from a verified release package: its scripts (paths inside the package folder) and the
-/// states it expects production to be in before and after.
+/// What the runner needs from a verified release package: its scripts (the bytes the verifier hashed, with their
+/// paths inside the package folder for diagnostics) and the states it expects production to be in before and after.
 /// </summary>
 /// <param name="Migrations">The pending migrations the package carries (undo scripts are left out by the runner).</param>
 /// <param name="PreState">The manifest's expected pre-state: an empty database, or the baseline's history and schema hash.</param>
@@ -18,9 +20,9 @@ public sealed record ReleaseToDeploy(
     string PackageId,
     string Version,
     string Engine,
-    IReadOnlyList<string> Migrations,
-    IReadOnlyList<string> Checks,
-    IReadOnlyList<string> Verify,
+    IReadOnlyList<SourceFile> Migrations,
+    IReadOnlyList<SourceFile> Checks,
+    IReadOnlyList<SourceFile> Verify,
     ExpectedPreState PreState,
     SchemaSnapshot? BaselineSchema,
     string? PostStateSchemaHash,
@@ -38,18 +40,20 @@ public sealed record ReleaseToDeploy(
             throw new DiagnosticException([.. verification.Diagnostics.Where(d => d.IsError)]);
         }
 
-        string[] Paths(ReleaseFileRole role) => [.. manifest.FilesWithRole(role).Select(verification.PathOf)];
-        // A SQL Server release carries its baseline as a dacpac, which is no schema snapshot.
-        var baseline = manifest.ExpectedPreState.BaselineFile is { } name && name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
-            ? MigrationBaseline.Load(Path.Combine(verification.ReleaseDirectory, name)).Schema
+        SourceFile[] Files(ReleaseFileRole role) => [.. manifest.FilesWithRole(role).Select(verification.SourceOf)];
+        // A SQL Server release carries its baseline as a dacpac, which is no schema snapshot. The verifier made sure
+        // the name is a listed baseline file: its verified bytes are read, never the path.
+        var baselineFile = manifest.ExpectedPreState.BaselineFile is { } name && name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+            ? manifest.Files.Single(f => f.Path == name && f.Role == ReleaseFileRole.Baseline)
             : null;
+        var baseline = baselineFile is null ? null : MigrationBaseline.From(verification.SourceOf(baselineFile)).Schema;
         return new ReleaseToDeploy(
             manifest.PackageId,
             manifest.Version,
             manifest.Engine,
-            Paths(ReleaseFileRole.Migration),
-            Paths(ReleaseFileRole.Check),
-            Paths(ReleaseFileRole.Verify),
+            Files(ReleaseFileRole.Migration),
+            Files(ReleaseFileRole.Check),
+            Files(ReleaseFileRole.Verify),
             manifest.ExpectedPreState,
             baseline,
             // A SQL Server release's schema hashes are model hashes, which no server reports: its fingerprints are checked instead.

@@ -146,13 +146,29 @@ public sealed class MigrationBaseline
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.BaselineUnreadable,
-                $"the baseline cannot be used: {e.Message}. Export it again from production with " +
-                "`migrate baseline --connection-variable VAR --out FILE` and point MigrationBaseline at the file.",
-                path));
+            throw Unusable(path, e);
         }
     }
+
+    /// <summary>A baseline from bytes already read (a verified release's); MIG5001 naming the file when it cannot be used.</summary>
+    public static MigrationBaseline From(Common.SourceFile source)
+    {
+        try
+        {
+            return FromJson(source.Text);
+        }
+        catch (InvalidDataException e)
+        {
+            throw Unusable(source.Path, e);
+        }
+    }
+
+    private static DiagnosticException Unusable(string path, Exception e) =>
+        new(Diagnostic.Error(
+            DiagnosticCodes.BaselineUnreadable,
+            $"the baseline cannot be used: {e.Message}. Export it again from production with " +
+            "`migrate baseline --connection-variable VAR --out FILE` and point MigrationBaseline at the file.",
+            path));
 
     public void Save(string path)
     {

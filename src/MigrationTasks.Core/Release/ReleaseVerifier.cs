@@ -15,9 +15,21 @@ public sealed record ReleaseVerification(string ReleaseDirectory, ReleaseManifes
     /// <summary>True when the package may be used: no error at all.</summary>
     public bool Passed => !Diagnostics.Any(d => d.IsError);
 
+    /// <summary>
+    /// The bytes of every listed file whose hash matched, by manifest path, exactly as they were hashed: the runner
+    /// uses these and never reads a release file again, so a file changed after verification cannot be what runs.
+    /// </summary>
+    public IReadOnlyDictionary<string, byte[]> Contents { get; init; } = new Dictionary<string, byte[]>();
+
     /// <summary>Where a file of the (verified) manifest is on disk.</summary>
     public string PathOf(ReleaseFile file) =>
         Path.Combine(ReleaseDirectory, file.Path.Replace('/', Path.DirectorySeparatorChar));
+
+    /// <summary>A verified file: its path on disk (for diagnostics) and the bytes that were hashed.</summary>
+    public Common.SourceFile SourceOf(ReleaseFile file) =>
+        Contents.TryGetValue(file.Path, out var bytes)
+            ? new Common.SourceFile(PathOf(file), bytes)
+            : throw new InvalidOperationException($"{file.Path} was not verified");
 }
 
 /// <summary>
@@ -42,10 +54,11 @@ public static class ReleaseVerifier
     {
         var root = Path.GetFullPath(releaseDirectory);
         var problems = new List<Diagnostic>();
+        var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         try
         {
-            var (manifest, signer) = Verify(root, trust, allowUnsigned, problems);
-            return new ReleaseVerification(root, manifest, problems.Any(p => p.IsError) ? null : signer, problems);
+            var (manifest, signer) = Verify(root, trust, allowUnsigned, problems, contents);
+            return new ReleaseVerification(root, manifest, problems.Any(p => p.IsError) ? null : signer, problems) { Contents = contents };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -55,7 +68,8 @@ public static class ReleaseVerifier
         }
     }
 
-    private static (ReleaseManifest? Manifest, string? Signer) Verify(string root, string? trust, bool allowUnsigned, List<Diagnostic> problems)
+    private static (ReleaseManifest? Manifest, string? Signer) Verify(
+        string root, string? trust, bool allowUnsigned, List<Diagnostic> problems, Dictionary<string, byte[]> contents)
     {
         var manifestPath = Path.Combine(root, ReleaseLayout.ManifestName);
         if (!File.Exists(manifestPath))
@@ -102,7 +116,19 @@ public static class ReleaseVerifier
             return (manifest, null);
         }
 
-        CheckFiles(root, manifest, problems);
+        // The baseline the deploy compares production with is read through the manifest like every other file:
+        // a name the manifest does not list as the baseline (e.g. "../../outside.json") is never opened.
+        if (manifest.ExpectedPreState.BaselineFile is { } baseline
+            && !manifest.Files.Any(f => f.Path == baseline && f.Role == ReleaseFileRole.Baseline))
+        {
+            problems.Add(Diagnostic.Error(
+                DiagnosticCodes.UnsafeManifestPath,
+                $"{ReleaseLayout.ManifestName} names '{baseline}' as the expected pre-state's baseline file, but does not list that path as the baseline with its SHA-256: " +
+                "it was not read. This package was not written by `dotnet publish`: do not deploy it.",
+                manifestPath));
+        }
+
+        CheckFiles(root, manifest, problems, contents);
         return (manifest, signer);
     }
 
@@ -205,7 +231,7 @@ public static class ReleaseVerifier
         return trusted;
     }
 
-    private static void CheckFiles(string root, ReleaseManifest manifest, List<Diagnostic> problems)
+    private static void CheckFiles(string root, ReleaseManifest manifest, List<Diagnostic> problems, Dictionary<string, byte[]> contents)
     {
         var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in manifest.Files.OrderBy(f => f.Path, StringComparer.Ordinal))
@@ -231,9 +257,11 @@ public static class ReleaseVerifier
             }
 
             string actual;
+            byte[] bytes;
             try
             {
-                actual = ReleaseFile.Sha256Hex(path);
+                bytes = File.ReadAllBytes(path);
+                actual = Common.Sha256.Hex(bytes);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -247,6 +275,10 @@ public static class ReleaseVerifier
                     DiagnosticCodes.ReleaseFileChanged,
                     $"{file.Path} has SHA-256 {actual} but the manifest says {file.Sha256.ToLowerInvariant()}: the file was changed after the package was made. Do not deploy this package; publish it again.",
                     path));
+            }
+            else
+            {
+                contents[file.Path] = bytes;
             }
         }
 

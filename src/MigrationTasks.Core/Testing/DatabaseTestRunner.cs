@@ -1,4 +1,5 @@
 using System.Text;
+using MigrationTasks.Common;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Migrations;
@@ -20,12 +21,19 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
 
     private const int RowsShown = 10;
 
-    public async Task<IReadOnlyList<TestResult>> RunAsync(ITargetDatabase database, IEnumerable<string> testPaths, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<TestResult>> RunAsync(ITargetDatabase database, IEnumerable<string> testPaths, CancellationToken cancellationToken) =>
+        RunAsync(database, testPaths.Select(path => (path, new Lazy<SourceFile>(() => SourceFile.Read(path)))), cancellationToken);
+
+    /// <summary>Runs queries already read (a verified release's bytes, which are what runs, whatever the disk holds now).</summary>
+    public Task<IReadOnlyList<TestResult>> RunAsync(ITargetDatabase database, IEnumerable<SourceFile> queries, CancellationToken cancellationToken) =>
+        RunAsync(database, queries.Select(query => (query.Path, new Lazy<SourceFile>(query))), cancellationToken);
+
+    private async Task<IReadOnlyList<TestResult>> RunAsync(ITargetDatabase database, IEnumerable<(string Path, Lazy<SourceFile> Source)> queries, CancellationToken cancellationToken)
     {
         var results = new List<TestResult>();
-        foreach (var path in testPaths.OrderBy(p => p, StringComparer.Ordinal))
+        foreach (var (path, source) in queries.OrderBy(q => q.Path, StringComparer.Ordinal))
         {
-            var result = await RunOneAsync(database, path, cancellationToken);
+            var result = await RunOneAsync(database, path, source, cancellationToken);
             results.Add(result);
             if (result.Failure is { } failure)
             {
@@ -41,12 +49,12 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
         return results;
     }
 
-    private async Task<TestResult> RunOneAsync(ITargetDatabase database, string path, CancellationToken cancellationToken)
+    private async Task<TestResult> RunOneAsync(ITargetDatabase database, string path, Lazy<SourceFile> source, CancellationToken cancellationToken)
     {
         PreparedScript script;
         try
         {
-            script = engine.Prepare(path, MigrationSource.ReadText(path));
+            script = engine.Prepare(path, source.Value.Text);
         }
         catch (DiagnosticException e)
         {

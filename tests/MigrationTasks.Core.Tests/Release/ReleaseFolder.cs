@@ -40,7 +40,10 @@ internal sealed class ReleaseFolder
     }
 
     /// <summary>Writes manifest.json for the files there now, plus any extra entries (which may be hostile).</summary>
-    public void WriteManifest(params ReleaseFile[] extra)
+    public void WriteManifest(params ReleaseFile[] extra) => WriteManifest(new ExpectedPreState(true, null, [], null), extra);
+
+    /// <summary>The same with the expected pre-state given (e.g. a baseline file name, which may be hostile).</summary>
+    public void WriteManifest(ExpectedPreState preState, params ReleaseFile[] extra)
     {
         var files = System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories)
             .Select(p => Path.GetRelativePath(Directory, p).Replace(Path.DirectorySeparatorChar, '/'))
@@ -50,7 +53,7 @@ internal sealed class ReleaseFolder
             .ToList();
         var manifest = new ReleaseManifest(
             ReleaseManifest.CurrentSchemaVersion, "Shop", "1.2.3", "PostgreSql", DateTimeOffset.UtcNow, null,
-            new ExpectedPreState(true, null, [], null), null, files, null);
+            preState, null, files, null);
         File.WriteAllText(PathOf(ReleaseLayout.ManifestName), manifest.ToJson());
     }
 
@@ -61,6 +64,7 @@ internal sealed class ReleaseFolder
         "migrations" => ReleaseFileRole.Migration,
         "checks" => ReleaseFileRole.Check,
         "verify" => ReleaseFileRole.Verify,
+        "baseline.json" => ReleaseFileRole.Baseline,
         _ => ReleaseFileRole.Plan,
     };
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using MigrationTasks.Diagnostics;
+using MigrationTasks.Production;
 using MigrationTasks.Release;
 
 namespace MigrationTasks.Core.Tests.Release;
@@ -199,6 +200,56 @@ public sealed class ReleaseVerifierTests
 
         Assert.That(result.Manifest!.FilesWithRole(ReleaseFileRole.Migration).Select(result.PathOf),
             Is.EqualTo(new[] { release.PathOf("migrations/V1__create.sql"), release.PathOf("migrations/V2__index.sql") }));
+    }
+
+    [Test]
+    public void Files_changed_on_disk_after_verification_are_not_what_the_runner_reads()
+    {
+        var (release, trust) = SignedRelease();
+        var result = ReleaseVerifier.Verify(release.Directory, trust, allowUnsigned: false);
+
+        // What an attacker (or a careless job) does while the deploy waits for the lock.
+        release.Write("verify/sub/has_a.sql", "SELECT 1 WHERE false; -- always passes\n");
+        release.Write("migrations/V1__create.sql", "DROP TABLE a;\n");
+        var toDeploy = ReleaseToDeploy.From(result);
+
+        Assert.That(toDeploy.Verify.Single().Text, Is.EqualTo("SELECT 1 WHERE to_regclass('a') IS NULL;\n"));
+        Assert.That(toDeploy.Verify.Single().Path, Is.EqualTo(release.PathOf("verify/sub/has_a.sql")));
+        Assert.That(toDeploy.Migrations.Select(m => m.Text), Is.EqualTo(new[] { "CREATE TABLE a (id int);\n", "CREATE INDEX CONCURRENTLY a_id ON a (id);\n" }));
+        Assert.That(toDeploy.Checks.Single().Text, Is.EqualTo("SELECT 1 WHERE false;\n"));
+    }
+
+    [TestCase("../../outside.json")]
+    [TestCase("/etc/passwd")]
+    [TestCase("plan.md")]
+    [TestCase("baseline.json")]
+    public void A_baseline_file_the_manifest_does_not_list_as_the_baseline_is_refused_with_MIG5008_and_never_read(string baselineFile)
+    {
+        var release = ReleaseFolder.Create();
+        File.WriteAllText(Path.Combine(release.Root, "outside.json"), "{}");
+        release.WriteManifest(new ExpectedPreState(false, baselineFile, [], "0000"));
+
+        var result = ReleaseVerifier.Verify(release.Directory, null, allowUnsigned: true);
+
+        Assert.That(result.Passed, Is.False);
+        Assert.That(result.Diagnostics.Where(d => d.IsError).Select(d => d.Code), Is.EqualTo(new[] { DiagnosticCodes.UnsafeManifestPath }));
+        Assert.That(result.Diagnostics.Single(d => d.IsError).Message, Does.Contain($"'{baselineFile}'"));
+        Assert.Throws<DiagnosticException>(() => ReleaseToDeploy.From(result));
+    }
+
+    [Test]
+    public void A_listed_baseline_is_read_from_its_verified_bytes()
+    {
+        var release = ReleaseFolder.Create();
+        var baseline = new MigrationBaseline("PostgreSql", DateTimeOffset.UtcNow, null, [], new MigrationTasks.Schema.SchemaSnapshot([]));
+        release.Write(ReleaseLayout.BaselineName, baseline.ToJson());
+        release.WriteManifest(new ExpectedPreState(false, ReleaseLayout.BaselineName, [], baseline.SchemaHash));
+        var result = ReleaseVerifier.Verify(release.Directory, null, allowUnsigned: true);
+
+        File.WriteAllText(release.PathOf(ReleaseLayout.BaselineName), "not json any more");
+
+        Assert.That(result.Passed, Is.True, Codes(result));
+        Assert.That(ReleaseToDeploy.From(result).BaselineSchema!.Hash, Is.EqualTo(baseline.SchemaHash));
     }
 
     [Test]

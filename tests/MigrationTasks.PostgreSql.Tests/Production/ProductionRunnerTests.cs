@@ -1,3 +1,4 @@
+using MigrationTasks.Common;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Release;
 using MigrationTasks.PostgreSql.Engine;
@@ -258,7 +259,8 @@ internal sealed class ProductionFixture
     }
 
     public ReleaseToDeploy Release(string id, string version, Baseline? baseline = null, string[]? migrations = null, string[]? checks = null, string[]? verify = null) =>
-        new(id, version, "PostgreSql", migrations ?? [], checks ?? [], verify ?? [], baseline?.PreState ?? ReleaseToDeploy.EmptyDatabase, baseline?.Schema, null);
+        new(id, version, "PostgreSql", SourceFile.ReadAll(migrations ?? []), SourceFile.ReadAll(checks ?? []), SourceFile.ReadAll(verify ?? []),
+            baseline?.PreState ?? ReleaseToDeploy.EmptyDatabase, baseline?.Schema, null);
 
     public async Task<(DeployReport Report, string Output)> DeployAsync(ReleaseToDeploy release, string? backupDirectory = null, MaintenanceWindow? window = null)
     {

@@ -1,3 +1,4 @@
+using MigrationTasks.Common;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Production;
 using MigrationTasks.Release;
@@ -118,7 +119,8 @@ internal sealed class SqlServerProduction
     }
 
     public ReleaseToDeploy Release(string id, string version, Baseline? baseline = null, string[]? migrations = null, string[]? checks = null, string[]? verify = null) =>
-        new(id, version, "SqlServer", migrations ?? [], checks ?? [], verify ?? [], baseline?.PreState ?? ReleaseToDeploy.EmptyDatabase, baseline?.Schema, null);
+        new(id, version, "SqlServer", SourceFile.ReadAll(migrations ?? []), SourceFile.ReadAll(checks ?? []), SourceFile.ReadAll(verify ?? []),
+            baseline?.PreState ?? ReleaseToDeploy.EmptyDatabase, baseline?.Schema, null);
 
     public async Task<(DeployReport Report, string Output)> DeployAsync(ReleaseToDeploy release)
     {
