@@ -9,7 +9,10 @@ namespace MigrationTasks.Cli;
 internal sealed class Arguments
 {
     /// <summary>Options that take no value: present means "true".</summary>
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "allow-unsigned", "hash-rows" };
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal)
+    {
+        "allow-unsigned", "hash-rows", "transaction-per-migration", "discard-later-writes",
+    };
 
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
 
@@ -51,7 +54,7 @@ internal sealed class Arguments
         return parsed;
     }
 
-    public const string VerbList = "check, build-dacpac, deploy-dev, test, validate-staging, package, verify, plan, deploy, restore, baseline";
+    public const string VerbList = "check, build-dacpac, deploy-dev, test, validate-staging, package, verify, plan, deploy, restore, resolve, baseline";
 
     public IReadOnlyList<string> All(string name) => _values.TryGetValue(name, out var list) ? list : [];
 

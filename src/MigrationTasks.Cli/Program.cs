@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MigrationTasks.Cli;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Release;
@@ -9,6 +10,18 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancel.Cancel();
 };
+
+// SIGTERM is how CI runners, systemd and Kubernetes cancel a job, and SIGHUP how a closed terminal does: both mean
+// "stop", not "die". The runner stops at a safe point, rolls back or restores, and writes its report, as for Ctrl+C.
+// (SIGKILL cannot be caught: a later run finds the deploy attempt it left and finishes it.)
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopGracefully);
+using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, StopGracefully);
+
+void StopGracefully(PosixSignalContext context)
+{
+    context.Cancel = true;
+    cancel.Cancel();
+}
 
 // A verb that knows better (the release runner's verbs) says which exit code; the others exit 0 or 1 by their errors.
 RunnerExitCode? exitCode = null;

@@ -21,7 +21,7 @@ namespace MigrationTasks.Cli;
 internal static class Verbs
 {
     /// <summary>The verbs of the release runner: any problem before they start refuses with exit code 2.</summary>
-    public static readonly IReadOnlySet<string> RunnerVerbs = new HashSet<string>(StringComparer.Ordinal) { "verify", "plan", "deploy", "restore", "baseline" };
+    public static readonly IReadOnlySet<string> RunnerVerbs = new HashSet<string>(StringComparer.Ordinal) { "verify", "plan", "deploy", "restore", "resolve", "baseline" };
 
     /// <summary>Runs the verb; returns its exit code when the verb decides it, else null (0 or 1 by the errors reported).</summary>
     public static async Task<RunnerExitCode?> RunAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
@@ -37,6 +37,9 @@ internal static class Verbs
                 return await PlanAsync(arguments, reporter, cancellationToken);
             case "restore":
                 return await RestoreAsync(arguments, reporter, cancellationToken);
+            case "resolve":
+                return await new ProductionRunner(Engine(arguments.Optional("engine") ?? "PostgreSql"), reporter)
+                    .ResolveAsync(arguments.Required("connection-variable"), arguments.Required("reason"), LockWait(arguments), cancellationToken);
             case "build-dacpac":
                 // SQL Server only, offline: the dacpac of Schema/ (its options say everything the build needs).
                 BuildDacpac(arguments, reporter);
@@ -148,7 +151,10 @@ internal static class Verbs
             LockWait(arguments),
             arguments.Optional("window") is { } window ? MaintenanceWindow.Parse(window) : null,
             Seconds(arguments, "monitor-seconds") ?? TimeSpan.Zero,
-            arguments.Flag("hash-rows"));
+            arguments.Flag("hash-rows"),
+            StatementLocks(arguments),
+            arguments.Flag("transaction-per-migration"),
+            arguments.Flag("discard-later-writes"));
         var report = await new ProductionRunner(Engine(verification.Manifest?.Engine ?? "PostgreSql"), reporter)
             .DeployAsync(
                 () =>
@@ -184,8 +190,26 @@ internal static class Verbs
             arguments.Required("backup"),
             Path.GetFullPath(arguments.Optional("report-dir") ?? "migration-report"),
             LockWait(arguments),
+            arguments.Flag("discard-later-writes"),
             cancellationToken);
         return report.Exit;
+    }
+
+    /// <summary>
+    /// --lock-wait (seconds one statement may wait for a table lock; 0: no limit) and --lock-retries (tries after the
+    /// first): how a deploy keeps an ALTER from queueing the application behind a long reader.
+    /// </summary>
+    private static LockWaitPolicy StatementLocks(Arguments arguments)
+    {
+        var defaults = LockWaitPolicy.Default;
+        var timeout = Seconds(arguments, "lock-wait") is { } wait ? (wait == TimeSpan.Zero ? null : wait) : defaults.Timeout;
+        var tries = arguments.Optional("lock-retries") switch
+        {
+            null => defaults.Tries,
+            var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var retries) && retries is >= 0 and <= 100 => retries + 1,
+            var text => throw Arguments.Invalid($"--lock-retries '{text}' is not a whole number from 0 to 100."),
+        };
+        return defaults with { Timeout = timeout, Tries = timeout is null ? 1 : tries };
     }
 
     private static ReleaseVerification VerifyRelease(Arguments arguments) => ReleaseVerifier.Verify(

@@ -87,7 +87,7 @@ public sealed class ProductionDeployTests
 
         var (again, againOutput) = await ProcessRunner.RunAsync("dotnet", [.. deploy[..^1], Path.Combine(keys, "report-again")], keys, environment);
         Assert.That(again, Is.EqualTo(0), againOutput);
-        Assert.That(againOutput, Does.Contain("already deployed; nothing to do"));
+        Assert.That(againOutput, Does.Contain("already deployed and verified; nothing to do"));
         Assert.That(await PostgresServer.QueryAsync(production, "SELECT count(*) FROM migrationtasks.history"), Has.One.Items.EqualTo(new[] { "7" }));
 
         var (restored, restoreOutput) = await ProcessRunner.RunAsync(

@@ -236,6 +236,18 @@ public static class DiagnosticCodes
     /// <summary>A backup was taken of another database than the one named by the connection variable.</summary>
     public const string BackupOfAnotherDatabase = "MIG6023";
 
+    /// <summary>A restore would discard what other sessions wrote since the backup: not done; the database is left as it is (exit code 3).</summary>
+    public const string WritesSinceBackup = "MIG6024";
+
+    /// <summary>The target cannot take changes (a hot standby, a read-only database or transaction mode); refused before any backup.</summary>
+    public const string ReadOnlyTarget = "MIG6025";
+
+    /// <summary>An earlier deploy attempt needs a person, or one of another release did not finish: nothing runs until it is dealt with.</summary>
+    public const string EarlierDeployUnfinished = "MIG6026";
+
+    /// <summary>A migration statement gave up waiting for a table lock on every try; the release was rolled back.</summary>
+    public const string LockWaitExhausted = "MIG6027";
+
     /// <summary>SQL Server: the edition (Azure SQL Database, Managed Instance) cannot BACKUP TO DISK; no backup, no deploy.</summary>
     public const string SqlServerBackupNotSupported = "MIG6030";
 
@@ -265,4 +277,7 @@ public static class DiagnosticCodes
 
     /// <summary>A non-transactional migration stopped part-way earlier and is resumed (warning).</summary>
     public const string ResumingPartialMigration = "MIG7006";
+
+    /// <summary>The deploy lock was taken from this run (its session ended), or another deploy applied the same migration: the run stops.</summary>
+    public const string DeployLockLost = "MIG7007";
 }

@@ -16,6 +16,7 @@ public enum HistoryOutcome
 /// <param name="Version">Canonical version, null for repeatable migrations.</param>
 /// <param name="AppliedStatementsChecksum">See <see cref="StatementChecksum"/>: lets a half-applied migration resume
 /// after its failing statement was fixed, as long as the statements that already ran are unchanged.</param>
+/// <param name="DeployId">The production deploy attempt that applied it (<see cref="DeployAttempt.Id"/>), or null.</param>
 public sealed record HistoryEntry(
     long Id,
     string? Version,
@@ -28,11 +29,12 @@ public sealed record HistoryEntry(
     HistoryOutcome Outcome,
     DateTimeOffset StartedAt,
     DateTimeOffset? FinishedAt,
-    string? Error)
+    string? Error,
+    string? DeployId = null)
 {
     /// <summary>
     /// The row under the reader, its columns in the order of the record's parameters (both engines' history
-    /// queries select them so): one mapping for every engine.
+    /// queries select them so, deploy_id last): one mapping for every engine.
     /// </summary>
     public static HistoryEntry Read(System.Data.Common.DbDataReader reader) => new(
         reader.GetInt64(0),
@@ -46,5 +48,6 @@ public sealed record HistoryEntry(
         Enum.Parse<HistoryOutcome>(reader.GetString(8), ignoreCase: true),
         reader.GetFieldValue<DateTimeOffset>(9),
         reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
-        reader.IsDBNull(11) ? null : reader.GetString(11));
+        reader.IsDBNull(11) ? null : reader.GetString(11),
+        reader.FieldCount > 12 && !reader.IsDBNull(12) ? reader.GetString(12) : null);
 }

@@ -11,9 +11,32 @@ public interface ITargetDatabase : IAsyncDisposable
 
     /// <summary>
     /// Takes the engine's deploy lock, waiting at most <paramref name="maxWait"/>; throws a MIG7002 diagnostic naming
-    /// the holder when it stays taken. Disposing the result releases it.
+    /// the holder when it stays taken. Disposing the result releases it. While it is held, every migration this
+    /// database applies proves the lock inside its transaction (<see cref="DeployLockLostException"/> otherwise).
     /// </summary>
-    Task<IAsyncDisposable> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken);
+    Task<IDeployLock> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Why the database cannot take changes now (a hot standby, a read-only database or default transaction mode),
+    /// or null when it can: a deploy must learn this before it backs anything up.
+    /// </summary>
+    Task<string?> WhyReadOnlyAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every production deploy attempt recorded in the database, oldest first; empty before the first.</summary>
+    Task<IReadOnlyList<DeployAttempt>> ReadDeployAttemptsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records an attempt (new, or a new state of one recorded before) in a transaction of its own.</summary>
+    Task RecordDeployAttemptAsync(DeployAttempt attempt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ends the sessions that earlier, dead runs of the production runner left on the server (a runner killed
+    /// mid-statement leaves its backend running, holding locks, until the statement ends). Called only under the
+    /// deploy lock, when no other runner can be alive. Returns how many were ended.
+    /// </summary>
+    Task<int> EndOrphanedDeploySessionsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Begins a release transaction (see <see cref="IReleaseTransaction"/>) on a session of its own.</summary>
+    Task<IReleaseTransaction> BeginReleaseTransactionAsync(ApplyContext context, CancellationToken cancellationToken);
 
     /// <summary>Every history row, oldest first; empty when the history table does not exist yet.</summary>
     Task<IReadOnlyList<HistoryEntry>> ReadHistoryAsync(CancellationToken cancellationToken);
@@ -54,9 +77,11 @@ public interface ITargetDatabase : IAsyncDisposable
     /// transaction, so a restore that fails (MIG6006) leaves the database exactly as it was. Other sessions of the
     /// database are ended first, except the one holding the MigrationTasks deploy lock: hold no other connection to
     /// it across a restore. Afterwards the schema hash and every table's rows and content hash are compared with the
-    /// backup's (MIG6004 with the differences). MIG6007 when the dump changed since it was taken.
+    /// backup's (MIG6004 with the differences). MIG6007 when the dump changed since it was taken. Unless
+    /// <see cref="RestoreOptions.DiscardLaterWrites"/>, a restore that would discard what other sessions wrote since
+    /// the backup is not done (<see cref="WritesSinceBackupException"/>), and where the engine cannot tell, it says so.
     /// </summary>
-    Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken);
+    Task RestoreAsync(DatabaseBackup backup, RestoreOptions options, CancellationToken cancellationToken);
 
     /// <summary>
     /// Creates a new database beside this one holding a copy of its schema and data (dropped when the result is

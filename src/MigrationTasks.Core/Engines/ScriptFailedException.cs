@@ -14,7 +14,8 @@ public sealed class ScriptFailedException(
     int? fileOffset,
     string? detail,
     string? hint,
-    Exception? inner = null)
+    Exception? inner = null,
+    bool isLockTimeout = false)
     : Exception(serverMessage, inner)
 {
     public ScriptStatement Statement { get; } = statement;
@@ -33,4 +34,10 @@ public sealed class ScriptFailedException(
     public string? Detail { get; } = detail;
 
     public string? Hint { get; } = hint;
+
+    /// <summary>
+    /// The statement gave up waiting for a lock (the runner's statement lock timeout): nothing is wrong with it, the
+    /// table was busy. The runner rolls back and tries again after a pause.
+    /// </summary>
+    public bool IsLockTimeout { get; } = isLockTimeout;
 }

@@ -4,6 +4,9 @@ using MigrationTasks.Release;
 namespace MigrationTasks.Production;
 
 /// <summary>What one run of the runner did, for report.json and report.md. Never holds a connection string.</summary>
+/// <param name="AttemptId">The deploy attempt this run recorded in the database's history, or resumed.</param>
+/// <param name="LockWaits">Each time a statement gave up waiting for a table lock and the runner tried again.</param>
+/// <param name="WritesSinceBackup">What other sessions wrote since the backup, when a restore was refused for it.</param>
 public sealed record DeployReport(
     string Verb,
     string PackageId,
@@ -17,7 +20,10 @@ public sealed record DeployReport(
     IReadOnlyList<MigrationOutcome> Migrations,
     BackupSummary? Backup,
     IReadOnlyList<string> Differences,
-    IReadOnlyList<Diagnostic> Diagnostics)
+    IReadOnlyList<Diagnostic> Diagnostics,
+    string? AttemptId = null,
+    IReadOnlyList<string>? LockWaits = null,
+    IReadOnlyList<string>? WritesSinceBackup = null)
 {
     public int ExitCode => (int)Exit;
 }

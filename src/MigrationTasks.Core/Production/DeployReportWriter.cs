@@ -21,11 +21,32 @@ public static class DeployReportWriter
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
+    /// <summary>
+    /// Writes both files into <paramref name="directory"/>, each whole or not at all: to a temporary name first, then
+    /// renamed over the old one, so that a full disk leaves the previous report rather than half of this one.
+    /// </summary>
     public static void Write(DeployReport report, string directory)
     {
         Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, JsonName), JsonSerializer.Serialize(report, Json));
-        File.WriteAllText(Path.Combine(directory, MarkdownName), Markdown(report));
+        WriteWhole(Path.Combine(directory, JsonName), JsonSerializer.Serialize(report, Json));
+        WriteWhole(Path.Combine(directory, MarkdownName), Markdown(report));
+    }
+
+    private static void WriteWhole(string path, string text)
+    {
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            File.WriteAllText(temporary, text);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
     }
 
     public static DeployReport Read(string path) =>
@@ -38,7 +59,8 @@ public static class DeployReportWriter
             .AppendLine($"# {Capitalised(report.Verb)} of {report.PackageId} {report.PackageVersion} to {report.Database}")
             .AppendLine()
             .AppendLine($"**{report.Outcome}** (exit code {report.ExitCode}) · started {report.Started:u} · " +
-                        $"{Seconds((long)(report.Finished - report.Started).TotalMilliseconds)}")
+                        $"{Seconds((long)(report.Finished - report.Started).TotalMilliseconds)}" +
+                        (report.AttemptId is { } attempt ? $" · deploy attempt `{attempt}`" : ""))
             .AppendLine()
             .AppendLine("## Path taken")
             .AppendLine()
@@ -77,6 +99,24 @@ public static class DeployReportWriter
             ? $"`{backup.Id}` at `{backup.Path}` ({backup.Bytes:N0} bytes, {Seconds(backup.DurationMs)}); proof: {backup.Proof}. " +
               $"Restore it with `dotnet migrate.dll restore --connection-variable VAR --backup-dir {Path.GetDirectoryName(backup.Path)} --backup {backup.Id}`."
             : "No backup was taken on this run.");
+        if (report.LockWaits is { Count: > 0 } waits)
+        {
+            text.AppendLine().AppendLine("## Lock waits").AppendLine();
+            foreach (var wait in waits)
+            {
+                text.AppendLine($"- {wait}");
+            }
+        }
+
+        if (report.WritesSinceBackup is { Count: > 0 } writes)
+        {
+            text.AppendLine().AppendLine("## Written by others since the backup (a restore would discard it)").AppendLine();
+            foreach (var write in writes)
+            {
+                text.AppendLine($"- {write}");
+            }
+        }
+
         if (report.Differences.Count > 0)
         {
             text.AppendLine().AppendLine("## Differences").AppendLine();

@@ -1,21 +1,24 @@
-using System.Diagnostics;
 using MigrationTasks.Diagnostics;
-using MigrationTasks.Release;
 using MigrationTasks.Engines;
 using MigrationTasks.Migrations;
-using MigrationTasks.Schema;
-using MigrationTasks.Testing;
+using MigrationTasks.Production.Steps;
+using MigrationTasks.Release;
 
 namespace MigrationTasks.Production;
 
 /// <summary>
-/// The seed's production path for a release package: window → verify package → pre-state → lock → Checks/ →
-/// backup (proven) → migrate → post-state and Verify/ → on failure, transaction rollback or restore (proven) →
-/// report. Every way out maps to one <see cref="RunnerExitCode"/>, and the report says which path was taken.
+/// The seed's production path for a release package, one named step per node of its flowchart: window → verify
+/// package → production as packaged? (with what earlier attempts left) → checks → create database backup → run on
+/// production → verify with read queries → monitor → close; or rollback / restore from backup. Every way out maps
+/// to one <see cref="RunnerExitCode"/>, every attempt is recorded in the database, and the report says which path
+/// was taken.
 /// </summary>
 public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
 {
     private const int DifferencesShown = 30;
+
+    private readonly VerifyWithReadQueriesStep _verify = new(engine, reporter);
+    private readonly RestoreFromBackupStep _recover = new();
 
     /// <summary>
     /// Deploys the release that <paramref name="openVerifiedRelease"/> returns after checking its signature and files
@@ -24,28 +27,33 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
     /// </summary>
     public async Task<DeployReport> DeployAsync(Func<ReleaseToDeploy> openVerifiedRelease, DeployOptions options, CancellationToken cancellationToken)
     {
-        var run = new Run("deploy", reporter);
+        var run = new DeployRun("deploy", reporter);
         try
         {
             run.Exit = await DeployStepsAsync(run, openVerifiedRelease, options, cancellationToken);
         }
+        catch (DeployLockLostException lost)
+        {
+            run.Exit = await LockLostAsync(run, lost);
+        }
         catch (Exception unexpected) when (!run.Touched)
         {
-            // Before the first migration nothing has changed, whatever went wrong (a lost connection, a failed read,
-            // a cancellation).
+            // Before this run changed anything nothing has changed, whatever went wrong (a lost connection, a failed
+            // read, a cancellation).
             run.Exit = run.Refuse(unexpected is DiagnosticException d
                 ? d.Diagnostics
-                : [Diagnostic.Error(DiagnosticCodes.StoppedBeforeMigrating, $"the deploy stopped before migrating: {Describe(unexpected)} Nothing was changed; fix the cause and run again.")]);
+                : [Diagnostic.Error(DiagnosticCodes.StoppedBeforeMigrating, $"the deploy stopped before migrating: {Interruptions.Describe(unexpected)} Nothing was changed; fix the cause and run again.")]);
         }
         catch (Exception unexpected)
         {
             // Recovery itself failed: say so, with what is known, rather than pretend.
-            run.Report(Diagnostic.Error(
-                DiagnosticCodes.StateNeedsPerson,
-                $"the deploy stopped after migrating began, and recovering failed: {Describe(unexpected)} The report's Migrations table lists what ran" +
-                (run.Backup is { } backup ? $"; the backup {backup.Id} is at {backup.Path}." : ".")));
-            run.Outcome = "stopped after migrating began; recovery failed: needs a person";
-            run.Exit = RunnerExitCode.NeedsAttention;
+            run.Exit = run.NeedsPerson(
+                "stopped after migrating began; recovery failed: needs a person",
+                Diagnostic.Error(
+                    DiagnosticCodes.StateNeedsPerson,
+                    $"the deploy stopped after migrating began, and recovering failed: {Interruptions.Describe(unexpected)} The report's Migrations table lists what ran" +
+                    (run.Backup is { } backup ? $"; the backup {backup.Id} is at {backup.Path}." : ".")));
+            await RecordQuietlyAsync(run, DeployState.NeedsPerson, run.Outcome);
         }
         finally
         {
@@ -58,30 +66,17 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         return run.Finish(options.ReportDirectory);
     }
 
-    private async Task<RunnerExitCode> DeployStepsAsync(Run run, Func<ReleaseToDeploy> openVerifiedRelease, DeployOptions options, CancellationToken cancellationToken)
+    private async Task<RunnerExitCode> DeployStepsAsync(DeployRun run, Func<ReleaseToDeploy> openVerifiedRelease, DeployOptions options, CancellationToken cancellationToken)
     {
-        if (ReportDirectoryProblem(options.ReportDirectory) is { } unwritable)
+        if (ReportDirectoryProblem(run.RunDirectory(options.ReportDirectory)) is { } unwritable)
         {
             return run.Refuse(unwritable);
         }
 
         run.Path.Skip(FlowChart.Notify, "no notification channel is configured: announce the deploy where your team expects it");
-        if (options.Window is { } window)
+        if (!WindowAllows(run, options.Window))
         {
-            var timing = run.Path.Begin(FlowChart.Window);
-            if (!window.Contains(DateTimeOffset.UtcNow))
-            {
-                run.Path.Fail(timing, $"now ({DateTimeOffset.UtcNow:HH:mm} UTC) is outside the window {window}");
-                return run.Refuse(Diagnostic.Error(
-                    DiagnosticCodes.OutsideWindow,
-                    $"it is {DateTimeOffset.UtcNow:HH:mm} UTC, outside the maintenance window {window}: nothing was touched. Run again inside the window."));
-            }
-
-            run.Path.Pass(timing, $"inside the window {window}");
-        }
-        else
-        {
-            run.Path.Skip(FlowChart.Window, "no --window given: the deploy may run at any time");
+            return RunnerExitCode.Refused;
         }
 
         var verifying = run.Path.Begin(FlowChart.VerifyPackage);
@@ -100,13 +95,24 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         }
 
         run.Path.Pass(verifying, $"{release.PackageId} {release.Version}: signature and every file's SHA-256 match the manifest");
-        MarkStaging(run, release);
+        if (release.StagingRehearsalMs is { } ms)
+        {
+            run.Path.Mark(FlowChart.RunOnStaging, StepState.Passed, $"at publish: the pending migrations were rehearsed on staging in {ms} ms");
+        }
 
         var connecting = run.Path.Begin(FlowChart.PreState);
-        IAsyncDisposable deployLock;
+        IDeployLock deployLock;
         try
         {
             run.Database = await ConnectAsync(options.ConnectionVariable, cancellationToken);
+            if (await run.Database.WhyReadOnlyAsync(cancellationToken) is { } readOnly)
+            {
+                run.Path.Fail(connecting, "production cannot take changes: " + readOnly);
+                return run.Refuse(Diagnostic.Error(
+                    DiagnosticCodes.ReadOnlyTarget,
+                    $"{run.Database.DisplayName} cannot take changes: {readOnly}. Nothing was touched (no backup was taken)."));
+            }
+
             deployLock = await run.Database.AcquireDeployLockAsync(options.LockWait, cancellationToken);
         }
         catch (DiagnosticException refused)
@@ -117,31 +123,46 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
 
         await using (deployLock)
         {
-            return await LockedStepsAsync(run, release, migrations, options, connecting, cancellationToken);
+            var deployment = new Deployment(release, migrations, options, run.Database, deployLock);
+            return await UnderLockAsync(run, deployment, connecting, cancellationToken);
         }
     }
 
-    private async Task<RunnerExitCode> LockedStepsAsync(
-        Run run,
-        ReleaseToDeploy release,
-        IReadOnlyList<(MigrationFile File, PreparedScript Script)> migrations,
-        DeployOptions options,
-        FlowPath.Timing preStateTiming,
-        CancellationToken cancellationToken)
+    private async Task<RunnerExitCode> UnderLockAsync(DeployRun run, Deployment deployment, FlowPath.Timing preStateTiming, CancellationToken cancellationToken)
     {
-        var database = run.Database!;
-        // The history is read under the lock: two runs never plan from the same state.
+        var database = deployment.Database;
+        var release = deployment.Release;
+        // Everything is read under the lock: two runs never plan from the same state.
+        var attempts = await database.ReadDeployAttemptsAsync(cancellationToken);
         var history = await database.ReadHistoryAsync(cancellationToken);
         var before = await database.ReadSchemaAsync(cancellationToken);
-        var verdict = PreStateCheck.Judge(release, [.. migrations.Select(m => m.File)], history, before, database.Name);
+        deployment.Before = before;
+        var files = deployment.Migrations.Select(m => m.File).ToList();
+        var resumption = DeployResumption.Decide(release, files, attempts, history);
+        if (resumption.Abandoned is { } abandoned)
+        {
+            await database.RecordDeployAttemptAsync(abandoned, cancellationToken);
+            run.Info($"{database.DisplayName}: deploy attempt {abandoned.Id} of {abandoned.PackageId} {abandoned.PackageVersion} had stopped before committing anything; recorded as failed.");
+        }
+
+        if (resumption.Kind is not (ResumeKind.Deploy or ResumeKind.AlreadyDeployed))
+        {
+            return await ResumeAsync(run, deployment, resumption, preStateTiming, cancellationToken);
+        }
+
+        var verdict = PreStateCheck.Judge(release, files, history, before, database.Name);
         switch (verdict.Kind)
         {
-            case PreStateKind.AlreadyDeployed:
-                run.Path.Pass(preStateTiming, "already deployed: every migration of the package is applied with the same bytes; nothing to do");
+            case PreStateKind.AlreadyDeployed when resumption.Kind == ResumeKind.AlreadyDeployed:
+                run.Path.Pass(preStateTiming, "already deployed and verified: every migration of the package is applied with the same bytes; nothing to do");
                 run.Path.Mark(FlowChart.Close, StepState.Passed, "re-run of a deployed package: no-op");
-                run.Outcome = "already deployed, nothing ran";
-                reporter.Info($"{database.DisplayName}: {release.PackageId} {release.Version} is already deployed; nothing to do.");
+                run.Outcome = "already deployed and verified, nothing ran";
+                run.Info($"{database.DisplayName}: {release.PackageId} {release.Version} is already deployed and verified; nothing to do.");
                 return RunnerExitCode.Succeeded;
+            case PreStateKind.AlreadyDeployed:
+                // Applied, but no run of this release verified it (an older runner, or a person): it is not deployed until it is.
+                run.Path.Pass(preStateTiming, "every migration of the package is applied, but no deploy of it was verified: verifying now");
+                return await ResumeAsync(run, deployment, new ResumeDecision(ResumeKind.VerifyApplied, null, "applied without a verified deploy"), null, cancellationToken);
             case PreStateKind.Different:
                 run.Path.Fail(preStateTiming, $"{verdict.Differences.Count} difference(s) from the state the package was built for");
                 run.Differences.AddRange(verdict.Differences);
@@ -155,259 +176,158 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
 
         run.Path.Pass(preStateTiming, release.PreState.EmptyDatabase
             ? "empty database, as the package expects (no MigrationBaseline)"
-            : $"history and schema (hash {Short(before.Hash)}) equal the packaged baseline");
+            : $"history and schema (hash {Interruptions.Short(before.Hash)}) equal the packaged baseline");
 
-        if (release.Checks.Count == 0)
+        if (!await new ChecksStep(engine, reporter).RunAsync(run, deployment, cancellationToken))
         {
-            run.Path.Skip(FlowChart.Checks, "the package has no Checks/");
-        }
-        else
-        {
-            var checking = run.Path.Begin(FlowChart.Checks);
-            var checks = await new DatabaseTestRunner(engine, reporter, QueryKind.ProductionCheck).RunAsync(database, release.Checks, cancellationToken);
-            var failed = checks.Where(c => !c.Passed).ToList();
-            if (failed.Count > 0)
-            {
-                run.Path.Fail(checking, $"{failed.Count} of {checks.Count} check(s) failed: {string.Join(", ", failed.Select(f => Path.GetFileName(f.Path)))}");
-                run.Diagnostics.AddRange(failed.Select(f => f.Failure!));
-                return run.Refuse();
-            }
-
-            run.Path.Pass(checking, $"{checks.Count} check(s) passed");
+            return RunnerExitCode.Refused;
         }
 
-        var backingUp = run.Path.Begin(FlowChart.Backup);
-        DatabaseBackup backup;
-        try
+        // A connection reaper may have ended the lock's session while the checks ran: never back up or migrate without it.
+        await deployment.Lock.ProveHeldAsync(cancellationToken);
+        deployment.Backup = await CreateBackupStep.RunAsync(run, deployment, cancellationToken);
+        if (deployment.Backup is null)
         {
-            backup = await database.BackupAsync(options.BackupDirectory, options.HashRows, cancellationToken);
-        }
-        catch (DiagnosticException refused)
-        {
-            run.Path.Fail(backingUp, "no backup, so no migration: " + refused.Diagnostics[0].Message);
-            return run.Refuse(refused.Diagnostics);
+            return RunnerExitCode.Refused;
         }
 
-        run.Backup = new BackupSummary(backup.Id, backup.DumpPath, backup.Bytes, backup.Proof, (long)backup.Duration.TotalMilliseconds);
-        run.Path.Pass(backingUp, $"{backup.Id} ({backup.Bytes:N0} bytes); {backup.Proof}");
-        reporter.Info($"{database.DisplayName}: backup {backup.Id} at {backup.DumpPath}; {backup.Proof}.");
+        await deployment.Lock.ProveHeldAsync(cancellationToken);
+        if (await database.EndOrphanedDeploySessionsAsync(cancellationToken) is > 0 and var ended)
+        {
+            run.Info($"{database.DisplayName}: ended {ended} session(s) that earlier, dead runs of the deploy left behind (they could hold locks).");
+        }
 
-        return await MigrateAndVerifyAsync(run, release, migrations, backup, before, options, cancellationToken);
+        await StartAttemptAsync(run, deployment, cancellationToken);
+        return await new RunOnProductionStep(_verify, new MonitorStep(_verify), _recover).RunAsync(run, deployment, cancellationToken);
     }
 
-    private async Task<RunnerExitCode> MigrateAndVerifyAsync(
-        Run run,
-        ReleaseToDeploy release,
-        IReadOnlyList<(MigrationFile File, PreparedScript Script)> migrations,
-        DatabaseBackup backup,
-        SchemaSnapshot before,
-        DeployOptions options,
-        CancellationToken cancellationToken)
+    /// <summary>Finishes what an earlier attempt left, as its run would have (see <see cref="DeployResumption"/>).</summary>
+    private async Task<RunnerExitCode> ResumeAsync(DeployRun run, Deployment deployment, ResumeDecision decision, FlowPath.Timing? preStateTiming, CancellationToken cancellationToken)
     {
-        var database = run.Database!;
-        var context = new ApplyContext(Environment.MachineName, release.PackageId, release.Version);
-        var migrating = run.Path.Begin(FlowChart.RunOnProduction);
+        var database = deployment.Database;
+        run.Info($"{database.DisplayName}: {decision.Reason}");
+        if (decision.Kind == ResumeKind.NeedsPerson)
+        {
+            run.Attempt = decision.Attempt;
+            run.Path.Fail(preStateTiming!.Value, "an earlier deploy attempt is unfinished: " + decision.Reason);
+            run.Path.Mark(FlowChart.Investigate, StepState.Failed, "nothing ran: an earlier attempt needs a person");
+            return run.NeedsPerson("nothing ran: an earlier deploy needs a person", Diagnostic.Error(DiagnosticCodes.EarlierDeployUnfinished, decision.Reason));
+        }
+
+        if (preStateTiming is { } timing)
+        {
+            run.Path.Pass(timing, decision.Reason);
+        }
+
+        await deployment.Lock.ProveHeldAsync(cancellationToken);
         run.Touched = true;
-        var committedSomething = false;
-        for (var i = 0; i < migrations.Count; i++)
+        var step = new RunOnProductionStep(_verify, new MonitorStep(_verify), _recover);
+        if (decision.Attempt is { } earlier)
         {
-            var (file, script) = migrations[i];
-            reporter.Info($"{database.DisplayName}: applying {file.ScriptName} ({script.Statements.Count} statement(s), " +
-                          $"{(script.InTransaction ? "in one transaction" : "outside a transaction: " + script.OutsideTransactionReason)})");
-            var clock = Stopwatch.StartNew();
-            try
-            {
-                await database.ApplyAsync(new MigrationStep(file, script), context, cancellationToken);
-                committedSomething = true;
-                run.Migrations.Add(new MigrationOutcome(file.ScriptName, script.InTransaction, "applied", script.Statements.Count, script.Statements.Count, clock.ElapsedMilliseconds));
-            }
-            catch (ScriptFailedException failure)
-            {
-                var applied = script.InTransaction ? 0 : failure.StatementNumber - 1;
-                // Outside a transaction even the failing statement may have committed work (a procedure that
-                // COMMITs in batches): only a restore brings the data back for sure.
-                committedSomething |= !script.InTransaction;
-                run.Migrations.Add(new MigrationOutcome(
-                    file.ScriptName,
-                    script.InTransaction,
-                    script.InTransaction ? "failed, its transaction rolled back" : $"failed at statement {failure.StatementNumber}",
-                    applied,
-                    script.Statements.Count,
-                    clock.ElapsedMilliseconds));
-                run.Migrations.AddRange(migrations.Skip(i + 1).Select(m => new MigrationOutcome(m.File.ScriptName, m.Script.InTransaction, "not run", 0, m.Script.Statements.Count, 0)));
-                var (line, column) = MigrationRunner.Locate(script, failure);
-                run.Report(Diagnostic.Error(
-                    DiagnosticCodes.ProductionMigrationFailed,
-                    $"{file.ScriptName} failed on {database.DisplayName} at statement {failure.StatementNumber}: {MigrationRunner.ServerWords(failure)}",
-                    file.Path,
-                    line,
-                    column));
-                run.Path.Fail(migrating, $"{file.ScriptName} failed at statement {failure.StatementNumber}: {failure.ErrorCode}: {failure.ServerMessage}");
-                run.Path.Mark(FlowChart.Succeeded, StepState.Failed, $"{file.ScriptName} failed");
-                return await RecoverAsync(run, backup, before, restoreNeeded: committedSomething, $"{file.ScriptName} failed");
-            }
-            catch (Exception unexpected)
-            {
-                // Cancelled, or the connection broke or the server went away mid-migration: what committed is
-                // unknown, so restore (not cancellable: stopping half-way back would be worse).
-                var why = Describe(unexpected);
-                run.Migrations.Add(new MigrationOutcome(file.ScriptName, script.InTransaction, "interrupted: " + why, 0, script.Statements.Count, clock.ElapsedMilliseconds));
-                run.Migrations.AddRange(migrations.Skip(i + 1).Select(m => new MigrationOutcome(m.File.ScriptName, m.Script.InTransaction, "not run", 0, m.Script.Statements.Count, 0)));
-                run.Path.Fail(migrating, $"{file.ScriptName} was interrupted: {why}");
-                run.Path.Mark(FlowChart.Succeeded, StepState.Failed, "interrupted");
-                run.Report(Diagnostic.Error(DiagnosticCodes.ProductionMigrationFailed, $"{file.ScriptName} was interrupted on {database.DisplayName}: {why}", file.Path));
-                return await RecoverAsync(run, backup, before, restoreNeeded: true, $"{file.ScriptName} was interrupted");
-            }
+            run.Attempt = earlier;
+            deployment.Context = ContextFor(deployment, earlier);
+            deployment.Backup = CreateBackupStep.Load(run, earlier);
         }
 
-        run.Path.Pass(migrating, $"{migrations.Count} migration(s) applied");
-        run.Path.Mark(FlowChart.Succeeded, StepState.Passed, "every migration applied");
-
-        try
+        switch (decision.Kind)
         {
-            if (await VerifyAndMonitorAsync(run, release, options, cancellationToken) is { } problem)
-            {
-                run.Path.Mark(FlowChart.Rollback, StepState.Passed, "the migrations are committed, so rolling back means restoring the pre-deploy backup");
-                return await RecoverAsync(run, backup, before, restoreNeeded: true, problem);
-            }
-        }
-        catch (Exception unexpected)
-        {
-            // Cancelled or disconnected while verifying: the deploy is not verified, so it is not kept.
-            run.Report(Diagnostic.Error(DiagnosticCodes.StateNeedsPerson, $"verification could not finish: {Describe(unexpected)} The deploy is rolled back."));
-            run.Path.Mark(FlowChart.DataCorrect, StepState.Failed, "verification could not finish: " + Describe(unexpected));
-            return await RecoverAsync(run, backup, before, restoreNeeded: true, "verification could not finish");
-        }
+            case ResumeKind.FinishRestore or ResumeKind.RecoverInterrupted:
+                if (deployment.Backup is null)
+                {
+                    return await _recover.RecoverAsync(run, deployment, restoreNeeded: true, decision.Kind == ResumeKind.FinishRestore ? "an earlier restore did not finish" : "an earlier deploy stopped part-way");
+                }
 
-        run.Path.Mark(FlowChart.Close, StepState.Passed, "deployed and verified");
-        run.Outcome = $"deployed and verified: {migrations.Count} migration(s)";
-        reporter.Info($"{database.DisplayName}: {release.PackageId} {release.Version} deployed and verified.");
-        return RunnerExitCode.Succeeded;
+                return await _recover.RestoreAsync(run, deployment, deployment.Backup, decision.Kind == ResumeKind.FinishRestore
+                    ? $"finishing the restore of deploy attempt {run.Attempt!.Id}"
+                    : $"deploy attempt {run.Attempt!.Id} stopped part-way");
+            case ResumeKind.Reverify:
+                return await step.ReverifyAsync(run, deployment, $"applied by deploy attempt {run.Attempt!.Id}", cancellationToken);
+            default:
+                // VerifyApplied: no earlier attempt of this release to lean on, and no backup of this run either.
+                await StartAttemptAsync(run, deployment, cancellationToken);
+                return await step.ReverifyAsync(run, deployment, "applied before, without a verified deploy", cancellationToken);
+        }
     }
 
-    /// <summary>Post-state, Verify/ and the monitoring period; returns why the deploy must be rolled back, or null.</summary>
-    private async Task<string?> VerifyAndMonitorAsync(Run run, ReleaseToDeploy release, DeployOptions options, CancellationToken cancellationToken)
+    /// <summary>Records this run's attempt before its first change, with its backup: a later run must find both.</summary>
+    private static async Task StartAttemptAsync(DeployRun run, Deployment deployment, CancellationToken cancellationToken)
     {
-        var database = run.Database!;
-        var verifying = run.Path.Begin(FlowChart.VerifyQueries);
-        var problems = await VerifyAsync(run, release, checkPostState: true, cancellationToken);
-        if (problems.Count > 0)
-        {
-            run.Path.Fail(verifying, string.Join("; ", problems));
-            run.Path.Mark(FlowChart.DataCorrect, StepState.Failed, string.Join("; ", problems));
-            return "verification failed after the deploy";
-        }
-
-        run.Path.Pass(verifying, release.Verify.Count == 0 ? "post-state checked; the package has no Verify/ queries" : $"post-state checked; {release.Verify.Count} verification query(ies) passed");
-        run.Path.Mark(FlowChart.DataCorrect, StepState.Passed, "data and schema as expected");
-
-        if (options.MonitorPeriod > TimeSpan.Zero)
-        {
-            var monitoring = run.Path.Begin(FlowChart.Monitor);
-            reporter.Info($"{database.DisplayName}: monitoring for {options.MonitorPeriod.TotalSeconds:0} s, then running Verify/ again.");
-            await Task.Delay(options.MonitorPeriod, cancellationToken);
-            var late = await VerifyAsync(run, release, checkPostState: false, cancellationToken);
-            if (late.Count > 0)
-            {
-                run.Path.Fail(monitoring, string.Join("; ", late));
-                return "verification failed while monitoring";
-            }
-
-            run.Path.Pass(monitoring, "Verify/ passed again after the monitoring period");
-        }
-        else
-        {
-            run.Path.Skip(FlowChart.Monitor, "no --monitor-seconds given: watch your dashboards (with --monitor-seconds N the runner runs Verify/ again after N seconds)");
-        }
-
-        return null;
+        var now = DateTimeOffset.UtcNow;
+        run.Attempt = new DeployAttempt(
+            DeployAttempt.NewId(now),
+            deployment.Release.PackageId,
+            deployment.Release.Version,
+            deployment.Release.Fingerprint,
+            DeployState.Started,
+            now,
+            now,
+            deployment.Backup?.Id,
+            deployment.Backup is { } backup ? Path.GetDirectoryName(backup.DumpPath) : null,
+            deployment.Backup is null ? "verifying a release applied without a verified deploy" : "backed up; migrating",
+            Environment.MachineName);
+        await deployment.Database.RecordDeployAttemptAsync(run.Attempt, cancellationToken);
+        run.Touched = true;
+        deployment.Context = ContextFor(deployment, run.Attempt);
     }
 
-    /// <summary>The post-state hash and the Verify/ queries; returns the problems found (none = data correct).</summary>
-    private async Task<List<string>> VerifyAsync(Run run, ReleaseToDeploy release, bool checkPostState, CancellationToken cancellationToken)
-    {
-        var database = run.Database!;
-        var problems = new List<string>();
-        if (checkPostState && release.PostStateSchemaHash is { } expected)
-        {
-            var after = await database.ReadSchemaAsync(cancellationToken);
-            if (after.Hash != expected)
-            {
-                problems.Add($"the schema after the deploy (hash {Short(after.Hash)}) is not the one the package's history produces (hash {Short(expected)})");
-                run.Report(Diagnostic.Error(
-                    DiagnosticCodes.PostStateMismatch,
-                    $"{database.DisplayName}: the schema after the deploy has hash {after.Hash}, the package expects {expected}: production held something the baseline did not show."));
-            }
-        }
-
-        if (checkPostState && release.PostStateCatalogFingerprint is { } fingerprint)
-        {
-            var after = CatalogFingerprint.Of(await database.ReadSchemaAsync(cancellationToken));
-            if (after != fingerprint)
-            {
-                problems.Add($"the catalog after the deploy (fingerprint {Short(after)}) does not hold the package's objects (fingerprint {Short(fingerprint)})");
-                run.Report(Diagnostic.Error(
-                    DiagnosticCodes.PostStateMismatch,
-                    $"{database.DisplayName}: the catalog after the deploy has fingerprint {after}, the package expects {fingerprint}: an object is missing or extra."));
-            }
-        }
-
-        var verifications = await new DatabaseTestRunner(engine, reporter, QueryKind.Verification).RunAsync(database, release.Verify, cancellationToken);
-        foreach (var failed in verifications.Where(v => !v.Passed))
-        {
-            problems.Add($"{Path.GetFileName(failed.Path)} failed");
-            run.Diagnostics.Add(failed.Failure!);
-        }
-
-        return problems;
-    }
+    private static ApplyContext ContextFor(Deployment deployment, DeployAttempt attempt) =>
+        new(Environment.MachineName, deployment.Release.PackageId, deployment.Release.Version, attempt.Id, deployment.Options.Locks.Timeout, RecordFailures: false);
 
     /// <summary>
-    /// Brings production back to its pre-deploy state after a failure, and proves it: when nothing of this deploy
-    /// was committed the transaction's rollback is enough (proven by the schema); otherwise the backup is restored.
+    /// The deploy lock was taken from this run (its session ended) or another deploy applied the same migration: stop
+    /// at once, restore nothing (another deploy may be working), and say exactly what this run committed.
     /// </summary>
-    private async Task<RunnerExitCode> RecoverAsync(Run run, DatabaseBackup backup, SchemaSnapshot before, bool restoreNeeded, string why)
+    private async Task<RunnerExitCode> LockLostAsync(DeployRun run, DeployLockLostException lost)
     {
-        var database = run.Database!;
-        if (!restoreNeeded)
-        {
-            var now = await database.ReadSchemaAsync(CancellationToken.None);
-            if (now.Hash == before.Hash)
-            {
-                run.Path.Skip(FlowChart.Restore, "not needed: the failing migration's transaction rolled back and nothing of this deploy was committed; the schema is proven equal to the pre-state");
-                return FailedBack(run, why, "the transaction rolled back");
-            }
-        }
-
-        var restoring = run.Path.Begin(FlowChart.Restore);
-        reporter.Info($"{database.DisplayName}: restoring backup {backup.Id}.");
-        try
-        {
-            await database.RestoreAsync(backup, CancellationToken.None);
-        }
-        catch (Exception failure)
-        {
-            var what = failure is DiagnosticException d ? string.Join(" ", d.Diagnostics.Select(x => x.Message)) : Describe(failure);
-            run.Path.Fail(restoring, what);
-            run.Path.Mark(FlowChart.Investigate, StepState.Failed, $"{why}, and the restore failed: the database needs a person");
-            run.Report(Diagnostic.Error(
-                DiagnosticCodes.StateNeedsPerson,
-                $"{why}, and restoring backup {backup.Id} failed: {what} The database is in the state the report's Migrations table describes. " +
-                $"Restore by hand: `dotnet migrate.dll restore --connection-variable VAR --backup-dir {Path.GetDirectoryName(backup.DumpPath)} --backup {backup.Id}` (the dump is {backup.DumpPath})."));
-            run.Outcome = $"{why}; restore failed: needs a person";
-            return RunnerExitCode.NeedsAttention;
-        }
-
-        run.Path.Pass(restoring, $"restored {backup.Id}; {backup.RestoreProof} to the pre-deploy state");
-        return FailedBack(run, why, $"backup {backup.Id} restored and proven");
+        run.Path.Mark(FlowChart.Investigate, StepState.Failed, "the deploy lock was lost: " + lost.Message);
+        var committed = run.Migrations.Where(m => m.State == "applied").Select(m => m.Script).ToList();
+        var exit = run.NeedsPerson(
+            "stopped: the deploy lock was lost; needs a person",
+            Diagnostic.Error(
+                DiagnosticCodes.DeployLockLost,
+                $"{lost.Message} This run committed {(committed.Count == 0 ? "nothing" : string.Join(", ", committed))}" +
+                (run.Attempt is { } attempt ? $" (deploy attempt {attempt.Id})" : "") +
+                ". Find the other deploy (its report, or pg_stat_activity / sys.dm_exec_sessions), let it finish, then run this deploy again: it resumes from what the history records."));
+        await RecordQuietlyAsync(run, DeployState.NeedsPerson, "the deploy lock was lost: " + lost.Message);
+        return exit;
     }
 
-    private RunnerExitCode FailedBack(Run run, string why, string how)
+    private static async Task RecordQuietlyAsync(DeployRun run, DeployState state, string detail)
     {
-        run.Path.Mark(FlowChart.Investigate, StepState.Failed, $"{why}; {how}: production is at its pre-deploy state");
-        run.Outcome = $"failed and rolled back: {why}; {how}";
-        reporter.Info($"{run.Database!.DisplayName}: {why}; {how}. The database is at its pre-deploy state.");
-        return RunnerExitCode.Failed;
+        if (run.Attempt is { } attempt && run.Database is { } database && attempt.State is not (DeployState.Verified or DeployState.Failed or DeployState.Restored))
+        {
+            run.Attempt = attempt.With(state, detail);
+            try
+            {
+                await database.RecordDeployAttemptAsync(run.Attempt, CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                run.Info($"{database.DisplayName}: could not record deploy attempt {attempt.Id} as {DeployAttempt.StateName(state)} ({e.Message}).");
+            }
+        }
+    }
+
+    private static bool WindowAllows(DeployRun run, MaintenanceWindow? window)
+    {
+        if (window is null)
+        {
+            run.Path.Skip(FlowChart.Window, "no --window given: the deploy may run at any time");
+            return true;
+        }
+
+        var timing = run.Path.Begin(FlowChart.Window);
+        if (!window.Contains(DateTimeOffset.UtcNow))
+        {
+            run.Path.Fail(timing, $"now ({DateTimeOffset.UtcNow:HH:mm} UTC) is outside the window {window}");
+            run.Refuse(Diagnostic.Error(
+                DiagnosticCodes.OutsideWindow,
+                $"it is {DateTimeOffset.UtcNow:HH:mm} UTC, outside the maintenance window {window}: nothing was touched. Run again inside the window."));
+            return false;
+        }
+
+        run.Path.Pass(timing, $"inside the window {window}");
+        return true;
     }
 
     /// <summary>
@@ -418,12 +338,34 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
     {
         var migrations = MigrationSource.Prepare(engine, release.Migrations).Where(m => m.File.Kind != MigrationKind.Undo).ToList();
         await using var database = await ConnectAsync(connectionVariable, cancellationToken);
+        if (await database.WhyReadOnlyAsync(cancellationToken) is { } readOnly)
+        {
+            reporter.Report(Diagnostic.Error(DiagnosticCodes.ReadOnlyTarget, $"{database.DisplayName} cannot take changes: {readOnly}; a deploy would be refused."));
+            return RunnerExitCode.Refused;
+        }
+
         var history = await database.ReadHistoryAsync(cancellationToken);
-        var verdict = PreStateCheck.Judge(release, [.. migrations.Select(m => m.File)], history, await database.ReadSchemaAsync(cancellationToken), database.Name);
+        var files = migrations.Select(m => m.File).ToList();
+        var resumption = DeployResumption.Decide(release, files, await database.ReadDeployAttemptsAsync(cancellationToken), history);
+        if (resumption.Kind == ResumeKind.NeedsPerson)
+        {
+            reporter.Report(Diagnostic.Error(DiagnosticCodes.EarlierDeployUnfinished, resumption.Reason + " A deploy would run nothing."));
+            return RunnerExitCode.NeedsAttention;
+        }
+
+        if (resumption.Kind is not (ResumeKind.Deploy or ResumeKind.AlreadyDeployed))
+        {
+            reporter.Info($"{database.DisplayName}: a deploy would resume an earlier attempt: {resumption.Reason}");
+            return RunnerExitCode.Succeeded;
+        }
+
+        var verdict = PreStateCheck.Judge(release, files, history, await database.ReadSchemaAsync(cancellationToken), database.Name);
         switch (verdict.Kind)
         {
             case PreStateKind.AlreadyDeployed:
-                reporter.Info($"{database.DisplayName}: {release.PackageId} {release.Version} is already deployed; a deploy would do nothing.");
+                reporter.Info(resumption.Kind == ResumeKind.AlreadyDeployed
+                    ? $"{database.DisplayName}: {release.PackageId} {release.Version} is already deployed and verified; a deploy would do nothing."
+                    : $"{database.DisplayName}: every migration of {release.PackageId} {release.Version} is applied, but no deploy verified it; a deploy would run Verify/.");
                 return RunnerExitCode.Succeeded;
             case PreStateKind.Different:
                 reporter.Report(Diagnostic.Error(
@@ -432,7 +374,9 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
                 return RunnerExitCode.Refused;
         }
 
-        reporter.Info($"{database.DisplayName}: in the state the package expects. A deploy would back it up, then apply {migrations.Count} migration(s):");
+        var oneTransaction = migrations.All(m => m.Script.InTransaction);
+        reporter.Info($"{database.DisplayName}: in the state the package expects. A deploy would back it up, then apply {migrations.Count} migration(s)" +
+                      (oneTransaction ? " in one transaction with the post-state check and Verify/ (a failure anywhere rolls all of it back):" : ", each committing on its own (a failure restores the backup):"));
         foreach (var (file, script) in migrations)
         {
             sql.WriteLine();
@@ -442,25 +386,34 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         }
 
         sql.WriteLine();
-        var checks = await new DatabaseTestRunner(engine, reporter, QueryKind.ProductionCheck).RunAsync(database, release.Checks, cancellationToken);
+        var checks = await new Testing.DatabaseTestRunner(engine, reporter, Testing.QueryKind.ProductionCheck).RunAsync(database, release.Checks, cancellationToken);
         return checks.All(c => c.Passed) ? RunnerExitCode.Succeeded : RunnerExitCode.Refused;
     }
 
     /// <summary>
     /// <c>migrate restore</c>: puts back a backup a deploy took, under the deploy lock, and proves the schema and every
-    /// table's rows equal what the backup recorded. Refused when the backup is unusable; Failed when the restore
-    /// rolled back (the database is as it was); NeedsAttention when it completed but could not be proven.
+    /// table's rows equal what the backup recorded. Refused when the backup is unusable or others wrote since it was
+    /// taken (unless <paramref name="discardLaterWrites"/>); Failed when the restore rolled back (the database is as it
+    /// was); NeedsAttention when it completed but could not be proven. A deploy attempt that took this backup and
+    /// needed a person is recorded as restored.
     /// </summary>
-    public async Task<DeployReport> RestoreAsync(string connectionVariable, string backupDirectory, string backupId, string reportDirectory, TimeSpan lockWait, CancellationToken cancellationToken)
+    public async Task<DeployReport> RestoreAsync(
+        string connectionVariable, string backupDirectory, string backupId, string reportDirectory, TimeSpan lockWait, bool discardLaterWrites, CancellationToken cancellationToken)
     {
-        var run = new Run("restore", reporter) { Touched = false };
+        var run = new DeployRun("restore", reporter);
         try
         {
-            run.Exit = await RestoreStepsAsync(run, connectionVariable, backupDirectory, backupId, lockWait, cancellationToken);
+            run.Exit = ReportDirectoryProblem(run.RunDirectory(reportDirectory)) is { } unwritable
+                ? run.Refuse(unwritable)
+                : await RestoreStepsAsync(run, connectionVariable, backupDirectory, backupId, lockWait, discardLaterWrites, cancellationToken);
         }
         catch (DiagnosticException refused) when (!run.Touched)
         {
             run.Exit = run.Refuse(refused.Diagnostics);
+        }
+        catch (DeployLockLostException lost)
+        {
+            run.Exit = run.NeedsPerson("the deploy lock was lost during the restore", Diagnostic.Error(DiagnosticCodes.DeployLockLost, lost.Message));
         }
         finally
         {
@@ -473,7 +426,8 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
         return run.Finish(reportDirectory);
     }
 
-    private async Task<RunnerExitCode> RestoreStepsAsync(Run run, string connectionVariable, string backupDirectory, string backupId, TimeSpan lockWait, CancellationToken cancellationToken)
+    private async Task<RunnerExitCode> RestoreStepsAsync(
+        DeployRun run, string connectionVariable, string backupDirectory, string backupId, TimeSpan lockWait, bool discardLaterWrites, CancellationToken cancellationToken)
     {
         var backup = DatabaseBackup.Load(backupDirectory, backupId);
         run.Subject = $"backup {backup.Id}";
@@ -488,12 +442,30 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
                 "Check --connection-variable and --backup."));
         }
 
+        if (await run.Database.WhyReadOnlyAsync(cancellationToken) is { } readOnly)
+        {
+            return run.Refuse(Diagnostic.Error(DiagnosticCodes.ReadOnlyTarget, $"{run.Database.DisplayName} cannot take changes: {readOnly}. Nothing was touched."));
+        }
+
         await using var deployLock = await run.Database.AcquireDeployLockAsync(lockWait, cancellationToken);
+        // The deploy attempt that took this backup (if it is in the database's record) is closed by the restore itself.
+        var attempt = (await run.Database.ReadDeployAttemptsAsync(cancellationToken)).LastOrDefault(a => a.BackupId == backup.Id);
+        var restored = attempt?.With(DeployState.Restored, $"backup {backup.Id} restored by `migrate restore` and proven");
         var restoring = run.Path.Begin(FlowChart.Restore);
         run.Touched = true;
         try
         {
-            await run.Database.RestoreAsync(backup, cancellationToken);
+            await run.Database.RestoreAsync(backup, new RestoreOptions(restored, discardLaterWrites), cancellationToken);
+            run.Attempt = restored;
+        }
+        catch (WritesSinceBackupException writes)
+        {
+            run.WritesSinceBackup.AddRange(writes.Writes);
+            run.Path.Fail(restoring, "not restored: other sessions wrote since the backup");
+            return run.Refuse(Diagnostic.Error(
+                DiagnosticCodes.WritesSinceBackup,
+                $"restoring backup {backup.Id} would discard what was written since it was taken: {string.Join("; ", writes.Writes)}. Nothing was touched. " +
+                "Pass --discard-later-writes to restore anyway and lose those writes."));
         }
         catch (DiagnosticException failed)
         {
@@ -514,26 +486,51 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
             run.Outcome = rolledBack ? "restore failed and rolled back: the database is as it was before" : "restore completed but could not be proven: needs a person";
             return rolledBack ? RunnerExitCode.Failed : RunnerExitCode.NeedsAttention;
         }
-        catch (Exception unexpected) when (unexpected is not DiagnosticException)
+        catch (Exception unexpected) when (unexpected is not DiagnosticException and not DeployLockLostException)
         {
-            run.Path.Fail(restoring, Describe(unexpected));
-            run.Report(Diagnostic.Error(DiagnosticCodes.StateNeedsPerson, $"the restore of {backup.Id} stopped: {Describe(unexpected)} Check the database by hand, then restore again."));
-            run.Outcome = "restore stopped: needs a person";
-            return RunnerExitCode.NeedsAttention;
+            run.Path.Fail(restoring, Interruptions.Describe(unexpected));
+            return run.NeedsPerson(
+                "restore stopped: needs a person",
+                Diagnostic.Error(DiagnosticCodes.StateNeedsPerson, $"the restore of {backup.Id} stopped: {Interruptions.Describe(unexpected)} Check the database by hand, then restore again."));
         }
 
         run.Path.Pass(restoring, $"restored {backup.Id} (taken {backup.TakenAt:u}); {backup.RestoreProof} to the backup");
         run.Outcome = $"restored {backup.Id} and proven";
-        reporter.Info($"{run.Database.DisplayName}: backup {backup.Id} restored; {backup.RestoreProof} to the backup.");
+        reporter.Info($"{run.Database.DisplayName}: backup {backup.Id} restored; {backup.RestoreProof} to the backup" +
+                      (attempt is null ? "." : $"; deploy attempt {attempt.Id} is recorded as restored."));
         return RunnerExitCode.Succeeded;
     }
 
-    private static void MarkStaging(Run run, ReleaseToDeploy release)
+    /// <summary>
+    /// <c>migrate resolve</c>: a person says that a deploy attempt which needed one (or did not finish) has been dealt
+    /// with. It records who and why, and closes the attempt, so that deploys run again; it changes nothing else.
+    /// </summary>
+    public async Task<RunnerExitCode> ResolveAsync(string connectionVariable, string reason, TimeSpan lockWait, CancellationToken cancellationToken)
     {
-        if (release.StagingRehearsalMs is { } ms)
+        if (string.IsNullOrWhiteSpace(reason))
         {
-            run.Path.Mark(FlowChart.RunOnStaging, StepState.Passed, $"at publish: the pending migrations were rehearsed on staging in {ms} ms");
+            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.InvalidOption, "--reason is required: say what was done to the database, for the record."));
         }
+
+        await using var database = await ConnectAsync(connectionVariable, cancellationToken);
+        await using var deployLock = await database.AcquireDeployLockAsync(lockWait, cancellationToken);
+        var open = (await database.ReadDeployAttemptsAsync(cancellationToken)).Where(a => a.IsOpen).ToList();
+        if (open.Count == 0)
+        {
+            reporter.Info($"{database.DisplayName}: no deploy attempt is open; nothing to resolve.");
+            return RunnerExitCode.Succeeded;
+        }
+
+        foreach (var attempt in open)
+        {
+            var who = Environment.UserName;
+            await database.RecordDeployAttemptAsync(
+                attempt.With(DeployState.Resolved, $"resolved by {who} on {Environment.MachineName} at {DateTimeOffset.UtcNow:u}: {reason} (it was {DeployAttempt.StateName(attempt.State)}: {attempt.Detail})"),
+                cancellationToken);
+            reporter.Info($"{database.DisplayName}: deploy attempt {attempt.Id} of {attempt.PackageId} {attempt.PackageVersion} ({DeployAttempt.StateName(attempt.State)}) is resolved: {reason}");
+        }
+
+        return RunnerExitCode.Succeeded;
     }
 
     private async Task<ITargetDatabase> ConnectAsync(string variable, CancellationToken cancellationToken)
@@ -568,102 +565,6 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
             return Diagnostic.Error(
                 DiagnosticCodes.ReportDirectoryNotWritable,
                 $"the report folder {directory} cannot be written ({e.Message}): nothing was touched. Pass --report-dir with a folder the runner can write.");
-        }
-    }
-
-    /// <summary>An exception's message with its innermost cause: "NpgsqlTransaction" alone says nothing.</summary>
-    private static string Describe(Exception exception)
-    {
-        var inner = exception;
-        while (inner.InnerException is not null)
-        {
-            inner = inner.InnerException;
-        }
-
-        var kind = exception is OperationCanceledException ? "cancelled" : exception.GetType().Name;
-        return inner == exception ? $"{kind}: {exception.Message}" : $"{kind}: {exception.Message} ({inner.Message})";
-    }
-
-    private static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
-
-    /// <summary>What one run has gathered so far: the path, the migrations' fates, the backup, the diagnostics.</summary>
-    private sealed class Run(string verb, Reporter reporter)
-    {
-        private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
-
-        public FlowPath Path { get; } = new();
-
-        public List<MigrationOutcome> Migrations { get; } = [];
-
-        public List<string> Differences { get; } = [];
-
-        public List<Diagnostic> Diagnostics { get; } = [];
-
-        public ReleaseToDeploy? Release { get; set; }
-
-        public ITargetDatabase? Database { get; set; }
-
-        public BackupSummary? Backup { get; set; }
-
-        /// <summary>True once migrating began: from then on a failure is recovered, not refused.</summary>
-        public bool Touched { get; set; }
-
-        public RunnerExitCode Exit { get; set; } = RunnerExitCode.NeedsAttention;
-
-        public string Outcome { get; set; } = "did not finish";
-
-        /// <summary>What the report's title names when no verified release does (a restore names its backup).</summary>
-        public string Subject { get; set; } = "(unverified package)";
-
-        public void Report(Diagnostic diagnostic)
-        {
-            Diagnostics.Add(diagnostic);
-            reporter.Report(diagnostic);
-        }
-
-        public RunnerExitCode Refuse(params Diagnostic[] diagnostics) => Refuse((IEnumerable<Diagnostic>)diagnostics);
-
-        public RunnerExitCode Refuse(IEnumerable<Diagnostic> diagnostics)
-        {
-            foreach (var diagnostic in diagnostics)
-            {
-                Report(diagnostic);
-            }
-
-            Path.Mark(FlowChart.Refused, StepState.Failed, "refused before touching the database");
-            Outcome = "refused: the database was not touched";
-            return RunnerExitCode.Refused;
-        }
-
-        public DeployReport Finish(string reportDirectory)
-        {
-            var report = new DeployReport(
-                verb,
-                Release?.PackageId ?? Subject,
-                Release?.Version ?? "",
-                Database?.DisplayName ?? "(not connected)",
-                _started,
-                DateTimeOffset.UtcNow,
-                Exit,
-                Outcome,
-                Path.Steps,
-                Migrations,
-                Backup,
-                Differences,
-                Diagnostics);
-            try
-            {
-                DeployReportWriter.Write(report, reportDirectory);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // The exit code still tells the truth; the output above is then the only record.
-                reporter.Report(Diagnostic.Error(DiagnosticCodes.ReportDirectoryNotWritable, $"the report could not be written to {reportDirectory}: {e.Message}"));
-                return report;
-            }
-
-            reporter.Info($"Report: {System.IO.Path.Combine(reportDirectory, DeployReportWriter.MarkdownName)} (exit code {(int)Exit}: {Outcome}).");
-            return report;
         }
     }
 }

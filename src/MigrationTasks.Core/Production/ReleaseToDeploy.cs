@@ -16,6 +16,7 @@ namespace MigrationTasks.Production;
 /// <param name="PostStateSchemaHash">The schema hash the package's full history produces; null when packaging could not compute it.</param>
 /// <param name="StagingRehearsalMs">How long the rehearsal on staging took at publish; null when there was none.</param>
 /// <param name="PostStateCatalogFingerprint">SQL Server: the catalog fingerprint production must have after the deploy.</param>
+/// <param name="ManifestSha256">The SHA-256 of the signed manifest: the release's identity in the deploy history.</param>
 public sealed record ReleaseToDeploy(
     string PackageId,
     string Version,
@@ -27,8 +28,16 @@ public sealed record ReleaseToDeploy(
     SchemaSnapshot? BaselineSchema,
     string? PostStateSchemaHash,
     long? StagingRehearsalMs = null,
-    string? PostStateCatalogFingerprint = null)
+    string? PostStateCatalogFingerprint = null,
+    string? ManifestSha256 = null)
 {
+    /// <summary>
+    /// What identifies exactly this release in the deploy history: the manifest's SHA-256, or (a release built in
+    /// memory, as tests do) a hash of its name and its scripts' bytes.
+    /// </summary>
+    public string Fingerprint => ManifestSha256 ?? Sha256.Hex(string.Join('\n',
+        new[] { PackageId, Version }.Concat(Migrations.Concat(Checks).Concat(Verify).Select(f => Sha256.Hex(f.Bytes.Span)))));
+
     /// <summary>A release for an empty database (no MigrationBaseline).</summary>
     public static ExpectedPreState EmptyDatabase { get; } = new(true, null, [], null);
 
@@ -59,6 +68,7 @@ public sealed record ReleaseToDeploy(
             // A SQL Server release's schema hashes are model hashes, which no server reports: its fingerprints are checked instead.
             manifest.ExpectedPostState is { CatalogFingerprint: null } post ? post.SchemaHash : null,
             manifest.RehearsalDuration is { } rehearsal ? (long)rehearsal.TotalMilliseconds : null,
-            manifest.ExpectedPostState?.CatalogFingerprint);
+            manifest.ExpectedPostState?.CatalogFingerprint,
+            verification.ManifestSha256);
     }
 }

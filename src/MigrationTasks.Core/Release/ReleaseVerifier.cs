@@ -21,6 +21,9 @@ public sealed record ReleaseVerification(string ReleaseDirectory, ReleaseManifes
     /// </summary>
     public IReadOnlyDictionary<string, byte[]> Contents { get; init; } = new Dictionary<string, byte[]>();
 
+    /// <summary>SHA-256 of manifest.json as verified: the release's identity in the database's deploy history.</summary>
+    public string? ManifestSha256 { get; init; }
+
     /// <summary>Where a file of the (verified) manifest is on disk.</summary>
     public string PathOf(ReleaseFile file) =>
         Path.Combine(ReleaseDirectory, file.Path.Replace('/', Path.DirectorySeparatorChar));
@@ -58,7 +61,11 @@ public static class ReleaseVerifier
         try
         {
             var (manifest, signer) = Verify(root, trust, allowUnsigned, problems, contents);
-            return new ReleaseVerification(root, manifest, problems.Any(p => p.IsError) ? null : signer, problems) { Contents = contents };
+            return new ReleaseVerification(root, manifest, problems.Any(p => p.IsError) ? null : signer, problems)
+            {
+                Contents = contents,
+                ManifestSha256 = contents.GetValueOrDefault(ReleaseLayout.ManifestName) is { } manifestBytes ? Common.Sha256.Hex(manifestBytes) : null,
+            };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -84,6 +91,7 @@ public static class ReleaseVerifier
         }
 
         var manifestBytes = File.ReadAllBytes(manifestPath);
+        contents[ReleaseLayout.ManifestName] = manifestBytes;
         var signer = CheckSignature(root, manifestBytes, trust, allowUnsigned, problems);
 
         ReleaseManifest manifest;

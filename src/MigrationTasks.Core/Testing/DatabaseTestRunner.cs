@@ -22,18 +22,27 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
     private const int RowsShown = 10;
 
     public Task<IReadOnlyList<TestResult>> RunAsync(ITargetDatabase database, IEnumerable<string> testPaths, CancellationToken cancellationToken) =>
-        RunAsync(database, testPaths.Select(path => (path, new Lazy<SourceFile>(() => SourceFile.Read(path)))), cancellationToken);
+        RunAsync(database.DisplayName, database.RunTestAsync, testPaths.Select(path => (path, new Lazy<SourceFile>(() => SourceFile.Read(path)))), cancellationToken);
 
     /// <summary>Runs queries already read (a verified release's bytes, which are what runs, whatever the disk holds now).</summary>
     public Task<IReadOnlyList<TestResult>> RunAsync(ITargetDatabase database, IEnumerable<SourceFile> queries, CancellationToken cancellationToken) =>
-        RunAsync(database, queries.Select(query => (query.Path, new Lazy<SourceFile>(query))), cancellationToken);
+        RunAsync(database.DisplayName, database.RunTestAsync, queries, cancellationToken);
 
-    private async Task<IReadOnlyList<TestResult>> RunAsync(ITargetDatabase database, IEnumerable<(string Path, Lazy<SourceFile> Source)> queries, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs queries already read through <paramref name="run"/> (e.g. inside a release's transaction, where the
+    /// migrations are not committed yet); <paramref name="where"/> names the database in the output.
+    /// </summary>
+    public Task<IReadOnlyList<TestResult>> RunAsync(
+        string where, Func<PreparedScript, CancellationToken, Task<TestRun>> run, IEnumerable<SourceFile> queries, CancellationToken cancellationToken) =>
+        RunAsync(where, run, queries.Select(query => (query.Path, new Lazy<SourceFile>(query))), cancellationToken);
+
+    private async Task<IReadOnlyList<TestResult>> RunAsync(
+        string where, Func<PreparedScript, CancellationToken, Task<TestRun>> run, IEnumerable<(string Path, Lazy<SourceFile> Source)> queries, CancellationToken cancellationToken)
     {
         var results = new List<TestResult>();
         foreach (var (path, source) in queries.OrderBy(q => q.Path, StringComparer.Ordinal))
         {
-            var result = await RunOneAsync(database, path, source, cancellationToken);
+            var result = await RunOneAsync(run, path, source, cancellationToken);
             results.Add(result);
             if (result.Failure is { } failure)
             {
@@ -41,15 +50,15 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
             }
             else
             {
-                reporter.Info($"{database.DisplayName}: {kind.Noun} passed: {path} ({result.Run!.Duration.TotalMilliseconds:0} ms)");
+                reporter.Info($"{where}: {kind.Noun} passed: {path} ({result.Run!.Duration.TotalMilliseconds:0} ms)");
             }
         }
 
-        reporter.Info($"{database.DisplayName}: {results.Count(r => r.Passed)} {kind.Noun}(s) passed, {results.Count(r => !r.Passed)} failed.");
+        reporter.Info($"{where}: {results.Count(r => r.Passed)} {kind.Noun}(s) passed, {results.Count(r => !r.Passed)} failed.");
         return results;
     }
 
-    private async Task<TestResult> RunOneAsync(ITargetDatabase database, string path, Lazy<SourceFile> source, CancellationToken cancellationToken)
+    private async Task<TestResult> RunOneAsync(Func<PreparedScript, CancellationToken, Task<TestRun>> runQuery, string path, Lazy<SourceFile> source, CancellationToken cancellationToken)
     {
         PreparedScript script;
         try
@@ -70,7 +79,7 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
                 path));
         }
 
-        var run = await database.RunTestAsync(script, cancellationToken);
+        var run = await runQuery(script, cancellationToken);
         var positions = new TextPosition(script.Text);
         if (run.Error is { } error)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using MigrationTasks.Engines;
 using MigrationTasks.PostgreSql.Schema;
 using MigrationTasks.Schema;
@@ -16,8 +17,24 @@ internal sealed class PostgresDatabase : ITargetDatabase
     /// </summary>
     private const int StatementsPerBatch = 200;
 
+    /// <summary>The application_name prefix of the production runner's migration sessions (see <see cref="EndOrphanedDeploySessionsAsync"/>).</summary>
+    internal const string DeploySessionName = PostgresConnections.ApplicationName + " deploy";
+
+    /// <summary>
+    /// Every session of the runner waits at times (idle between steps, idle in a transaction while pg_dump reads its
+    /// snapshot or a check runs): a server's idle timeouts must not end it half-way. idle_session_timeout exists
+    /// from PostgreSQL 14. Re-applied after each DISCARD ALL, which resets it.
+    /// </summary>
+    private const string SessionSettings = """
+        SELECT pg_catalog.set_config('idle_in_transaction_session_timeout', '0', false),
+               CASE WHEN pg_catalog.current_setting('server_version_num')::int >= 140000
+                    THEN pg_catalog.set_config('idle_session_timeout', '0', false) END
+        """;
+
     private readonly NpgsqlConnectionStringBuilder _settings;
     private NpgsqlConnection _connection;
+    private PostgresDeployLock? _lock;
+    private bool _historyEnsured;
 
     private PostgresDatabase(NpgsqlConnectionStringBuilder settings, NpgsqlConnection connection)
     {
@@ -30,12 +47,21 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
     public string Name => _connection.Database;
 
-    public static async Task<PostgresDatabase> OpenAsync(NpgsqlConnectionStringBuilder settings, CancellationToken cancellationToken)
+    /// <summary>The session holding this database's deploy lock, while one is held: every apply proves it.</summary>
+    internal LockHolder? LockHolder => _lock is { IsReleased: false } held ? held.Holder : null;
+
+    public static async Task<PostgresDatabase> OpenAsync(NpgsqlConnectionStringBuilder settings, CancellationToken cancellationToken) =>
+        new(settings, await OpenConnectionAsync(settings, cancellationToken));
+
+    private static async Task<NpgsqlConnection> OpenConnectionAsync(NpgsqlConnectionStringBuilder settings, CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(settings.ConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand(SessionSettings, connection);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
@@ -45,19 +71,100 @@ internal sealed class PostgresDatabase : ITargetDatabase
                 $"cannot connect to {PostgresConnections.Describe(settings)} as '{settings.Username}': {e.Message} " +
                 "Check that the server runs and that the connection string's host, port, database and credentials are right."));
         }
-
-        return new PostgresDatabase(settings, connection);
     }
 
-    public async Task<IAsyncDisposable> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken) =>
-        await PostgresDeployLock.AcquireAsync(_settings, DisplayName, maxWait, cancellationToken);
+    public async Task<IDeployLock> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken) =>
+        _lock = await PostgresDeployLock.AcquireAsync(_settings, DisplayName, maxWait, cancellationToken);
+
+    public async Task<string?> WhyReadOnlyAsync(CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('default_transaction_read_only'),
+                   pg_catalog.current_setting('transaction_read_only')
+            """,
+            _connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        if (reader.GetBoolean(0))
+        {
+            return "it is a hot standby (pg_is_in_recovery() is true): it replays another server's changes and accepts none. Deploy to the primary";
+        }
+
+        if (reader.GetString(1) == "on" || reader.GetString(2) == "on")
+        {
+            return "its transactions are read-only (default_transaction_read_only is on for this database, role or server): " +
+                   "someone froze it on purpose. Deploy when it is writable again, or to the right database";
+        }
+
+        return null;
+    }
+
+    public async Task<IReadOnlyList<DeployAttempt>> ReadDeployAttemptsAsync(CancellationToken cancellationToken) =>
+        await PostgresDeployJournal.ReadAsync(_connection, null, cancellationToken);
+
+    public async Task RecordDeployAttemptAsync(DeployAttempt attempt, CancellationToken cancellationToken)
+    {
+        await EnsureHistoryAsync(cancellationToken);
+        await PostgresDeployJournal.RecordAsync(_connection, null, attempt, cancellationToken);
+    }
+
+    public async Task<int> EndOrphanedDeploySessionsAsync(CancellationToken cancellationToken)
+    {
+        var pids = new List<int>();
+        await using (var command = new NpgsqlCommand(
+            $"""
+            SELECT a.pid FROM pg_catalog.pg_stat_activity a
+            WHERE a.datname = pg_catalog.current_database() AND a.pid <> pg_catalog.pg_backend_pid()
+              AND a.application_name LIKE '{DeploySessionName} %'
+              AND NOT EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE l.pid = a.pid AND {PostgresDeployLock.IsHeldLock("l")})
+            """,
+            _connection))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                pids.Add(reader.GetInt32(0));
+            }
+        }
+
+        if (pids.Count == 0)
+        {
+            return 0;
+        }
+
+        var list = string.Join(',', pids.Select(p => p.ToString(CultureInfo.InvariantCulture)));
+        await ExecuteAsync($"SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE pid IN ({list})", cancellationToken);
+        // pg_terminate_backend only signals: their locks go when they are gone.
+        for (var wait = 0; wait < 100; wait++)
+        {
+            await using var left = new NpgsqlCommand($"SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid IN ({list})", _connection);
+            if ((long)(await left.ExecuteScalarAsync(cancellationToken))! == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        return pids.Count;
+    }
+
+    public async Task<IReleaseTransaction> BeginReleaseTransactionAsync(ApplyContext context, CancellationToken cancellationToken)
+    {
+        await EnsureHistoryAsync(cancellationToken);
+        await NameSessionAsync(context, cancellationToken);
+        var transaction = await _connection.BeginTransactionAsync(cancellationToken);
+        return new PostgresReleaseTransaction(this, _connection, transaction, context);
+    }
 
     public Task<IReadOnlyList<HistoryEntry>> ReadHistoryAsync(CancellationToken cancellationToken) =>
         PostgresHistory.ReadAsync(_connection, cancellationToken);
 
     public async Task ApplyAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
     {
-        await PostgresHistory.EnsureTableAsync(_connection, cancellationToken);
+        await EnsureHistoryAsync(cancellationToken);
+        await NameSessionAsync(context, cancellationToken);
         try
         {
             if (step.Script.InTransaction)
@@ -76,39 +183,47 @@ internal sealed class PostgresDatabase : ITargetDatabase
             // is left alone so that the migration's own failure is the one reported.
             if (_connection.FullState == System.Data.ConnectionState.Open)
             {
-                await ExecuteAsync("DISCARD ALL", CancellationToken.None);
+                await ResetSessionAsync(CancellationToken.None);
             }
         }
     }
 
     public async Task<TestRun> RunTestAsync(PreparedScript test, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
-        var result = new LastResultSet();
-        ScriptFailedException? error = null;
+        TestRun run;
         await using (var transaction = await _connection.BeginTransactionAsync(cancellationToken))
         {
-            for (var i = 0; i < test.Statements.Count && error is null; i++)
-            {
-                var statement = test.Statements[i];
-                // Values are read as text: a test may return types (enums, domains) that the driver has never seen.
-                await using var command = VerbatimSql.Command(statement.Text, _connection, transaction);
-                command.AllResultTypesAreUnknown = true;
-                try
-                {
-                    await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                    await result.ReadAsync(reader, statement, (row, column) => row.GetString(column), cancellationToken);
-                }
-                catch (PostgresException e)
-                {
-                    error = Failure(e, statement, i + 1);
-                }
-            }
-
+            run = await RunQueryAsync(_connection, transaction, test, cancellationToken);
             await transaction.RollbackAsync(CancellationToken.None);
         }
 
-        await ExecuteAsync("DISCARD ALL", CancellationToken.None);
+        await ResetSessionAsync(CancellationToken.None);
+        return run;
+    }
+
+    /// <summary>Runs a zero-rows query's statements in <paramref name="transaction"/>, keeping its last result set; stops at the first error.</summary>
+    internal static async Task<TestRun> RunQueryAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PreparedScript query, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = new LastResultSet();
+        ScriptFailedException? error = null;
+        for (var i = 0; i < query.Statements.Count && error is null; i++)
+        {
+            var statement = query.Statements[i];
+            // Values are read as text: a query may return types (enums, domains) that the driver has never seen.
+            await using var command = VerbatimSql.Command(statement.Text, connection, transaction);
+            command.AllResultTypesAreUnknown = true;
+            try
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                await result.ReadAsync(reader, statement, (row, column) => row.GetString(column), cancellationToken);
+            }
+            catch (PostgresException e)
+            {
+                error = Failure(e, statement, i + 1);
+            }
+        }
+
         return result.ToRun(error, clock.Elapsed);
     }
 
@@ -138,14 +253,26 @@ internal sealed class PostgresDatabase : ITargetDatabase
     public Task<DatabaseBackup> BackupAsync(string backupDirectory, bool hashRows, CancellationToken cancellationToken) =>
         PostgresBackups.BackupAsync(_connection, _settings, DisplayName, backupDirectory, hashRows, cancellationToken);
 
-    public async Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken)
+    public async Task RestoreAsync(DatabaseBackup backup, RestoreOptions options, CancellationToken cancellationToken)
     {
         // A restore follows a failure: the migration's session may be broken, in an aborted transaction, or holding
         // locks the restore would wait on. A new session starts clean; ending the old one releases its locks.
-        await _connection.DisposeAsync();
-        _connection = new NpgsqlConnection(_settings.ConnectionString);
-        await _connection.OpenAsync(cancellationToken);
+        await ReconnectAsync(cancellationToken);
         await PostgresBackups.RestoreAsync(_connection, _settings, DisplayName, backup, cancellationToken);
+        // The restore put back the history schema as the backup had it.
+        _historyEnsured = false;
+        if (options.Attempt is { } attempt)
+        {
+            await RecordDeployAttemptAsync(attempt, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Replaces the session with a new one (the old one broken, aborted or holding locks).</summary>
+    internal async Task ReconnectAsync(CancellationToken cancellationToken)
+    {
+        await _connection.DisposeAsync();
+        _connection = await OpenConnectionAsync(_settings, cancellationToken);
+        _historyEnsured = false;
     }
 
     public async Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken)
@@ -194,24 +321,75 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
+    /// <summary>Creates or upgrades the history tables once per session (a restore may have put an older one back).</summary>
+    internal async Task EnsureHistoryAsync(CancellationToken cancellationToken)
+    {
+        if (!_historyEnsured)
+        {
+            await PostgresHistory.EnsureTablesAsync(_connection, cancellationToken);
+            _historyEnsured = true;
+        }
+    }
+
+    /// <summary>
+    /// DISCARD ALL, as a new session would start (settings, role, temp tables, prepared statements of the last
+    /// script gone), then the runner's own session settings again.
+    /// </summary>
+    internal async Task ResetSessionAsync(CancellationToken cancellationToken)
+    {
+        await ExecuteAsync("DISCARD ALL", cancellationToken);
+        await ExecuteAsync(SessionSettings, cancellationToken);
+    }
+
+    /// <summary>
+    /// The production runner's sessions say so in application_name: a later run, holding the deploy lock, can tell
+    /// the sessions of a runner that died mid-statement from the application's.
+    /// </summary>
+    private async Task NameSessionAsync(ApplyContext context, CancellationToken cancellationToken)
+    {
+        if (DeploySessionNameOf(context) is { } name)
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_catalog.set_config('application_name', $1, false)", _connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = name });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    internal static string? DeploySessionNameOf(ApplyContext context) =>
+        context.DeployId is { } deployId ? $"{DeploySessionName} {deployId} ({Environment.MachineName})" : null;
+
+    /// <summary>SET LOCAL lock_timeout for the runner's statement lock timeout, or nothing.</summary>
+    internal static string LockTimeoutSql(ApplyContext context, bool local) =>
+        context.StatementLockTimeout is { } timeout
+            ? $"SET {(local ? "LOCAL " : "")}lock_timeout = '{(long)Math.Max(1, timeout.TotalMilliseconds)}ms'"
+            : "";
+
     private async Task ApplyInTransactionAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
     {
-        var startedAt = DateTimeOffset.UtcNow;
         var statements = step.Script.Statements;
-        await using (var transaction = await _connection.BeginTransactionAsync(cancellationToken))
+        await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
+        try
         {
-            try
+            if (LockTimeoutSql(context, local: true) is { Length: > 0 } lockTimeout)
             {
-                await ExecuteBatchedAsync(_connection, transaction, statements, cancellationToken);
-                await PostgresHistory.InsertAsync(_connection, transaction, step, context, "success", statements.Count, startedAt, null, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
+                await ExecuteAsync(lockTimeout, cancellationToken, transaction);
             }
-            catch (ScriptFailedException failure)
+
+            // Claimed before the first statement: a concurrent deploy of the same migration waits here, not half-way.
+            var claim = await PostgresHistory.ClaimAsync(_connection, transaction, step, context, LockHolder, cancellationToken);
+            await ExecuteBatchedAsync(_connection, transaction, statements, cancellationToken);
+            await PostgresHistory.CompleteClaimAsync(_connection, transaction, claim, step, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (ScriptFailedException failure)
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+            if (context.RecordFailures)
             {
-                await transaction.RollbackAsync(CancellationToken.None);
-                await PostgresHistory.InsertAsync(_connection, null, step, context, "failed", 0, startedAt, Describe(failure), CancellationToken.None);
-                throw;
+                await PostgresHistory.InsertAsync(_connection, step, context, "failed", 0, Describe(failure), null, CancellationToken.None);
             }
+
+            throw;
         }
     }
 
@@ -241,7 +419,14 @@ internal sealed class PostgresDatabase : ITargetDatabase
     private async Task ApplyStatementByStatementAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
     {
         var statements = step.Script.Statements;
-        var id = await PostgresHistory.InsertAsync(_connection, null, step, context, "running", step.FirstStatement, DateTimeOffset.UtcNow, null, cancellationToken);
+        if (LockTimeoutSql(context, local: false) is { Length: > 0 } lockTimeout)
+        {
+            await ExecuteAsync(lockTimeout, cancellationToken);
+        }
+
+        var id = await PostgresHistory.InsertAsync(_connection, step, context, "running", step.FirstStatement, null, LockHolder, cancellationToken);
+        // Where the script's own BEGIN opened a transaction it has not ended yet (-1: none open).
+        var openedAt = -1;
         for (var i = step.FirstStatement; i < statements.Count; i++)
         {
             try
@@ -252,23 +437,58 @@ internal sealed class PostgresDatabase : ITargetDatabase
             catch (PostgresException e)
             {
                 var failure = Failure(e, statements[i], i + 1);
-                await PostgresHistory.UpdateProgressAsync(_connection, id, step, i, "failed", Describe(failure), CancellationToken.None);
+                await RecordFailureAsync(id, step, i, failure, openedAt);
                 throw failure;
             }
 
             var done = i + 1 == statements.Count;
-            await PostgresHistory.UpdateProgressAsync(_connection, id, step, i + 1, done ? "success" : "running", null, cancellationToken);
+            var inScriptTransaction = await PostgresHistory.UpdateProgressAsync(_connection, id, step, i + 1, done ? "success" : "running", null, LockHolder, cancellationToken);
+            openedAt = inScriptTransaction ? (openedAt < 0 ? i : openedAt) : -1;
+        }
+
+        if (openedAt >= 0)
+        {
+            // The file ends inside a transaction it opened: nothing would ever commit it (and the next migration's
+            // DISCARD ALL would fail on it). Roll it back and say where it began.
+            var failure = new ScriptFailedException(
+                statements[openedAt],
+                openedAt + 1,
+                PostgresErrorCodes.ActiveSqlTransaction,
+                "the script ends inside the transaction it opened here (BEGIN or START TRANSACTION without COMMIT); it was rolled back",
+                null,
+                "The statements from this one on were undone.",
+                "End the transaction with COMMIT in the script, or remove the BEGIN.");
+            await RecordFailureAsync(id, step, openedAt, failure, openedAt);
+            throw failure;
         }
 
         if (statements.Count == step.FirstStatement)
         {
-            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statements.Count, "success", null, cancellationToken);
+            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statements.Count, "success", null, LockHolder, cancellationToken);
         }
     }
 
-    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records where a statement-by-statement migration stopped. Inside a transaction the script opened, the failure
+    /// aborted it: it is rolled back first, taking back the statements since its BEGIN and their progress rows.
+    /// </summary>
+    private async Task RecordFailureAsync(long id, MigrationStep step, int statement, ScriptFailedException failure, int openedAt)
     {
-        await using var command = new NpgsqlCommand(sql, _connection);
+        if (openedAt >= 0 && _connection.FullState == System.Data.ConnectionState.Open)
+        {
+            await ExecuteAsync("ROLLBACK", CancellationToken.None);
+            statement = Math.Min(statement, openedAt);
+        }
+
+        if (_connection.FullState == System.Data.ConnectionState.Open)
+        {
+            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statement, "failed", Describe(failure), null, CancellationToken.None);
+        }
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, NpgsqlTransaction? transaction = null)
+    {
+        await using var command = new NpgsqlCommand(sql, _connection, transaction);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -281,8 +501,9 @@ internal sealed class PostgresDatabase : ITargetDatabase
             e.Position > 0 ? statement.Offset + e.Position - 1 : null,
             e.Detail,
             e.Hint,
-            e);
+            e,
+            isLockTimeout: e.SqlState == PostgresErrorCodes.LockNotAvailable);
 
-    private static string Describe(ScriptFailedException failure) =>
+    internal static string Describe(ScriptFailedException failure) =>
         $"statement {failure.StatementNumber} (line {failure.Statement.Line}): {failure.ErrorCode}: {failure.ServerMessage}";
 }

@@ -1,13 +1,16 @@
 using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
 using Npgsql;
 
 namespace MigrationTasks.PostgreSql.Engine;
 
 /// <summary>
 /// The deploy lock: a session advisory lock held on a dedicated, unpooled connection, so that resetting the
-/// migration session between scripts (DISCARD ALL releases advisory locks) cannot drop it.
+/// migration session between scripts (DISCARD ALL releases advisory locks) cannot drop it. Ending that session
+/// (a connection reaper, a DBA) releases the lock: <see cref="Holder"/> lets every migration prove it inside its
+/// own transaction (see <see cref="PostgresHistory.LockProof"/>).
 /// </summary>
-internal sealed class PostgresDeployLock : IAsyncDisposable
+internal sealed class PostgresDeployLock : IDeployLock
 {
     /// <summary>One key for every MigrationTasks deploy ("MIGRATE1" in ASCII); advisory locks are per database.</summary>
     private const long LockKey = 0x4D49475241544531;
@@ -16,7 +19,16 @@ internal sealed class PostgresDeployLock : IAsyncDisposable
 
     private readonly NpgsqlConnection _connection;
 
-    private PostgresDeployLock(NpgsqlConnection connection) => _connection = connection;
+    private PostgresDeployLock(NpgsqlConnection connection, LockHolder holder)
+    {
+        _connection = connection;
+        Holder = holder;
+    }
+
+    /// <summary>The session holding the lock, as pg_stat_activity knows it.</summary>
+    public LockHolder Holder { get; }
+
+    public bool IsReleased { get; private set; }
 
     public static async Task<PostgresDeployLock> AcquireAsync(NpgsqlConnectionStringBuilder target, string displayName, TimeSpan maxWait, CancellationToken cancellationToken)
     {
@@ -43,7 +55,7 @@ internal sealed class PostgresDeployLock : IAsyncDisposable
                 {
                     if ((bool)(await attempt.ExecuteScalarAsync(cancellationToken))!)
                     {
-                        return new PostgresDeployLock(connection);
+                        return new PostgresDeployLock(connection, await HolderAsync(connection, cancellationToken));
                     }
                 }
 
@@ -68,7 +80,38 @@ internal sealed class PostgresDeployLock : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Closing the session releases the lock even if the unlock call fails.
+        IsReleased = true;
         await _connection.DisposeAsync();
+    }
+
+    public async Task ProveHeldAsync(CancellationToken cancellationToken)
+    {
+        bool held;
+        try
+        {
+            await using var command = new NpgsqlCommand($"SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE {IsHeldLock("l")} AND l.pid = pg_catalog.pg_backend_pid())", _connection);
+            held = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            throw new DeployLockLostException(
+                $"the session holding the deploy lock (pid {Holder.Pid}) is gone ({e.Message}): the server or a connection reaper ended it, and the lock with it. " +
+                "Another deploy may be running; nothing more runs here.",
+                e);
+        }
+
+        if (!held)
+        {
+            throw new DeployLockLostException($"the session that took the deploy lock (pid {Holder.Pid}) no longer holds it; another deploy may be running. Nothing more runs here.");
+        }
+    }
+
+    private static async Task<LockHolder> HolderAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pid, backend_start FROM pg_catalog.pg_stat_activity WHERE pid = pg_catalog.pg_backend_pid()", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new LockHolder(reader.GetInt32(0), reader.GetFieldValue<DateTimeOffset>(1));
     }
 
     /// <summary>SQL that is true for a row <paramref name="locks"/> of pg_locks that is this lock, granted, on this database.</summary>

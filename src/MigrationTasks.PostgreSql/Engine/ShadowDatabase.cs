@@ -9,8 +9,19 @@ internal sealed class ShadowDatabase(PostgresDatabase database, Func<Task> drop,
 
     public string Name => database.Name;
 
-    public Task<IAsyncDisposable> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken) =>
+    public Task<IDeployLock> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken) =>
         database.AcquireDeployLockAsync(maxWait, cancellationToken);
+
+    public Task<string?> WhyReadOnlyAsync(CancellationToken cancellationToken) => database.WhyReadOnlyAsync(cancellationToken);
+
+    public Task<IReadOnlyList<DeployAttempt>> ReadDeployAttemptsAsync(CancellationToken cancellationToken) => database.ReadDeployAttemptsAsync(cancellationToken);
+
+    public Task RecordDeployAttemptAsync(DeployAttempt attempt, CancellationToken cancellationToken) => database.RecordDeployAttemptAsync(attempt, cancellationToken);
+
+    public Task<int> EndOrphanedDeploySessionsAsync(CancellationToken cancellationToken) => database.EndOrphanedDeploySessionsAsync(cancellationToken);
+
+    public Task<IReleaseTransaction> BeginReleaseTransactionAsync(ApplyContext context, CancellationToken cancellationToken) =>
+        database.BeginReleaseTransactionAsync(context, cancellationToken);
 
     public Task<IReadOnlyList<HistoryEntry>> ReadHistoryAsync(CancellationToken cancellationToken) =>
         database.ReadHistoryAsync(cancellationToken);
@@ -33,8 +44,8 @@ internal sealed class ShadowDatabase(PostgresDatabase database, Func<Task> drop,
     public Task<DatabaseBackup> BackupAsync(string backupDirectory, bool hashRows, CancellationToken cancellationToken) =>
         database.BackupAsync(backupDirectory, hashRows, cancellationToken);
 
-    public Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken) =>
-        database.RestoreAsync(backup, cancellationToken);
+    public Task RestoreAsync(DatabaseBackup backup, RestoreOptions options, CancellationToken cancellationToken) =>
+        database.RestoreAsync(backup, options, cancellationToken);
 
     public Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken) =>
         database.TryCreateCopyAsync(cancellationToken);

@@ -83,7 +83,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         }
     }
 
-    public async Task<IAsyncDisposable> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken)
+    public async Task<IDeployLock> AcquireDeployLockAsync(TimeSpan maxWait, CancellationToken cancellationToken)
     {
         // In master where there is one (see SqlServerDeployLock); a login that may not connect to master locks in the database.
         var inMaster = _identity.EngineEdition != 5;
@@ -96,6 +96,27 @@ internal sealed class SqlServerDatabase : ITargetDatabase
             return await SqlServerDeployLock.AcquireAsync(_settings, Name, inMaster: false, DisplayName, maxWait, cancellationToken);
         }
     }
+
+    public async Task<string?> WhyReadOnlyAsync(CancellationToken cancellationToken)
+    {
+        await using var command = new SqlCommand("SELECT CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS nvarchar(20))", await SessionAsync(cancellationToken));
+        return await command.ExecuteScalarAsync(cancellationToken) as string == "READ_ONLY"
+            ? "the database is READ_ONLY (ALTER DATABASE … SET READ_ONLY, or a readable secondary replica): it accepts no changes. Deploy to the primary, or when it is writable again"
+            : null;
+    }
+
+    // Completed by the SQL Server parity work of the runner issue (same protocol as PostgreSQL's).
+    public Task<IReadOnlyList<DeployAttempt>> ReadDeployAttemptsAsync(CancellationToken cancellationToken) =>
+        throw new NotSupportedException("SQL Server deploy attempts are not written yet.");
+
+    public Task RecordDeployAttemptAsync(DeployAttempt attempt, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("SQL Server deploy attempts are not written yet.");
+
+    public Task<int> EndOrphanedDeploySessionsAsync(CancellationToken cancellationToken) =>
+        throw new NotSupportedException("SQL Server deploy attempts are not written yet.");
+
+    public Task<IReleaseTransaction> BeginReleaseTransactionAsync(ApplyContext context, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("SQL Server release transactions are not written yet.");
 
     public async Task<IReadOnlyList<HistoryEntry>> ReadHistoryAsync(CancellationToken cancellationToken) =>
         await SqlServerHistory.ReadAsync(await SessionAsync(cancellationToken), cancellationToken);
@@ -201,7 +222,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
     public async Task<DatabaseBackup> BackupAsync(string backupDirectory, bool hashRows, CancellationToken cancellationToken) =>
         await SqlServerBackups.BackupAsync(await SessionAsync(cancellationToken), _identity, DisplayName, backupDirectory, cancellationToken);
 
-    public async Task RestoreAsync(DatabaseBackup backup, CancellationToken cancellationToken)
+    public async Task RestoreAsync(DatabaseBackup backup, RestoreOptions options, CancellationToken cancellationToken)
     {
         // RESTORE needs the database to itself: our own session goes first, and the next call opens a new one.
         await _connection.DisposeAsync();

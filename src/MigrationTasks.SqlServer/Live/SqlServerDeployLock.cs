@@ -1,5 +1,6 @@
 using System.Data;
 using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
 using Microsoft.Data.SqlClient;
 
 namespace MigrationTasks.SqlServer.Live;
@@ -14,7 +15,7 @@ namespace MigrationTasks.SqlServer.Live;
 /// let a second deploy in half-way through the restore. Azure SQL Database has no usable master (each database is
 /// its own), and no restore either, so there the lock is taken in the database, as <c>MigrationTasks</c>.
 /// </remarks>
-internal sealed class SqlServerDeployLock : IAsyncDisposable
+internal sealed class SqlServerDeployLock : IDeployLock
 {
     public const string ResourcePrefix = "MigrationTasks";
 
@@ -98,6 +99,29 @@ internal sealed class SqlServerDeployLock : IAsyncDisposable
         }
 
         await _connection.DisposeAsync();
+    }
+
+    public async Task ProveHeldAsync(CancellationToken cancellationToken)
+    {
+        string mode;
+        try
+        {
+            await using var command = new SqlCommand("SELECT APPLOCK_MODE(N'public', @resource, N'Session')", _connection);
+            command.Parameters.Add(new SqlParameter("@resource", SqlDbType.NVarChar, 255) { Value = _resource });
+            mode = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        catch (Exception e) when (e is SqlException or InvalidOperationException)
+        {
+            throw new DeployLockLostException(
+                $"the session holding the deploy lock is gone ({e.Message}): the server or a connection reaper ended it, and the lock with it. " +
+                "Another deploy may be running; nothing more runs here.",
+                e);
+        }
+
+        if (mode != "Exclusive")
+        {
+            throw new DeployLockLostException($"the session that took the deploy lock no longer holds it (APPLOCK_MODE says {mode}); another deploy may be running. Nothing more runs here.");
+        }
     }
 
     private static string Describe(LockRefusal refusal) => refusal switch

@@ -35,7 +35,7 @@ public sealed class BackupRestoreTests
         Assert.That(backup.Proof, Does.EndWith("7 rows of 4 tables counted in the dump's snapshot"));
         Assert.That(backup.Tables.Select(t => t.ContentHash), Has.All.Empty);
         await PostgresServer.QueryAsync(shop.ConnectionString, "UPDATE public.customer SET name = name || '!'; CREATE TABLE public.extra (a int); SELECT 1");
-        await database.RestoreAsync(backup, CancellationToken.None);
+        await database.RestoreAsync(backup, new RestoreOptions(DiscardLaterWrites: true), CancellationToken.None);
 
         Assert.That((await database.ReadSchemaAsync(CancellationToken.None)).Hash, Is.EqualTo(backup.SchemaHash));
         Assert.That(await PostgresServer.QueryAsync(shop.ConnectionString, "SELECT count(*) FROM public.customer WHERE name LIKE '%!'"), Has.One.Items.EqualTo(new[] { "0" }));
@@ -144,7 +144,7 @@ public sealed class BackupRestoreTests
 
         await using (var restorer = await ConnectAsync(shop))
         {
-            await restorer.RestoreAsync(DatabaseBackup.Load(folder, backup.Id), CancellationToken.None);
+            await restorer.RestoreAsync(DatabaseBackup.Load(folder, backup.Id), new RestoreOptions(DiscardLaterWrites: true), CancellationToken.None);
             Assert.That((await restorer.ReadSchemaAsync(CancellationToken.None)).Hash, Is.EqualTo(backup.SchemaHash));
         }
 
@@ -171,7 +171,7 @@ public sealed class BackupRestoreTests
         await shop.QueryAsync($"ALTER TABLE owned OWNER TO postgres; DROP ROLE {role}; CREATE TABLE after_backup (a int); UPDATE customer SET name = 'Robert' WHERE id = 2; SELECT 1");
         var before = await StateAsync(database, shop);
 
-        var error = Assert.ThrowsAsync<DiagnosticException>(() => database.RestoreAsync(backup, CancellationToken.None))!;
+        var error = Assert.ThrowsAsync<DiagnosticException>(() => database.RestoreAsync(backup, new RestoreOptions(DiscardLaterWrites: true), CancellationToken.None))!;
 
         Assert.That(error.Diagnostics.Single().Code, Is.EqualTo(DiagnosticCodes.RestoreFailed));
         Assert.That(error.Diagnostics.Single().Message, Does.Contain("rolled back: the database is exactly as it was").And.Contain($"role \"{role}\" does not exist"));
@@ -194,13 +194,13 @@ public sealed class BackupRestoreTests
             dump.SetLength(backup.Bytes * 2 / 3);
         }
 
-        var refused = Assert.ThrowsAsync<DiagnosticException>(() => database.RestoreAsync(backup, CancellationToken.None))!;
+        var refused = Assert.ThrowsAsync<DiagnosticException>(() => database.RestoreAsync(backup, new RestoreOptions(DiscardLaterWrites: true), CancellationToken.None))!;
         Assert.That(refused.Diagnostics.Single().Code, Is.EqualTo(DiagnosticCodes.BackupUnavailable));
         Assert.That(refused.Diagnostics.Single().Message, Does.Contain("changed since it was taken"));
 
         // A dump that was bad when written: its checksum matches, and pg_restore dies part-way through the data.
         var damaged = backup with { Bytes = new FileInfo(backup.DumpPath).Length, DumpSha256 = await DatabaseBackup.HashFileAsync(backup.DumpPath, CancellationToken.None) };
-        var error = Assert.ThrowsAsync<DiagnosticException>(() => database.RestoreAsync(damaged, CancellationToken.None))!;
+        var error = Assert.ThrowsAsync<DiagnosticException>(() => database.RestoreAsync(damaged, new RestoreOptions(DiscardLaterWrites: true), CancellationToken.None))!;
 
         Assert.That(error.Diagnostics.Single().Code, Is.EqualTo(DiagnosticCodes.RestoreFailed));
         Assert.That(error.Diagnostics.Single().Message, Does.Contain("pg_restore could not read the dump"));
@@ -222,7 +222,7 @@ public sealed class BackupRestoreTests
             Tables = [.. backup.Tables.Select(t => t.Table == "public.customer" ? t with { Rows = 3 } : t)],
         };
 
-        var error = Assert.ThrowsAsync<DiagnosticException>(() => database.RestoreAsync(overstated, CancellationToken.None))!;
+        var error = Assert.ThrowsAsync<DiagnosticException>(() => database.RestoreAsync(overstated, new RestoreOptions(DiscardLaterWrites: true), CancellationToken.None))!;
 
         Assert.That(error.Diagnostics.Single().Code, Is.EqualTo(DiagnosticCodes.RestoreNotVerified));
         Assert.That(error.Diagnostics.Single().Message, Does.Contain("(2 difference(s)): missing table public.ghost; table public.customer has 2 rows, the backup had 3"));
@@ -237,7 +237,7 @@ public sealed class BackupRestoreTests
         var backup = await database.BackupAsync(NewFolder(), hashRows: true, CancellationToken.None);
         await shop.QueryAsync("CREATE SCHEMA public; CREATE TABLE public.added (a int); SELECT 1");
 
-        await database.RestoreAsync(backup, CancellationToken.None);
+        await database.RestoreAsync(backup, new RestoreOptions(DiscardLaterWrites: true), CancellationToken.None);
 
         Assert.That(await shop.ScalarAsync("SELECT to_regnamespace('public') IS NULL"), Is.EqualTo("t"));
         Assert.That((await database.ReadSchemaAsync(CancellationToken.None)).Hash, Is.EqualTo(backup.SchemaHash));

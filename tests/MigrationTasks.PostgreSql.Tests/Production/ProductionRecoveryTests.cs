@@ -125,7 +125,7 @@ public sealed class ProductionRecoveryTests
         Environment.SetEnvironmentVariable(variable, production.ConnectionString);
         var output = new StringWriter();
         var report = await new ProductionRunner(new PostgresEngine(), new Reporter(output)).RestoreAsync(
-            variable, Path.GetDirectoryName(dump)!, deployed.Backup.Id, Path.Combine(Path.GetTempPath(), "probe-r-" + Guid.NewGuid().ToString("N")), TimeSpan.FromSeconds(10), CancellationToken.None);
+            variable, Path.GetDirectoryName(dump)!, deployed.Backup.Id, Path.Combine(Path.GetTempPath(), "probe-r-" + Guid.NewGuid().ToString("N")), TimeSpan.FromSeconds(10), false, CancellationToken.None);
         TestContext.Out.WriteLine($"exit={report.Exit}; outcome={report.Outcome}");
         TestContext.Out.WriteLine(output.ToString());
         Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Refused));

@@ -52,7 +52,35 @@ public sealed class ProductionRunnerTests
     }
 
     [Test]
-    public async Task A_migration_failing_midway_leaves_the_pre_state_schema_and_every_row()
+    public async Task A_migration_failing_midway_rolls_the_whole_release_back_in_its_one_transaction_without_a_restore()
+    {
+        var production = await ProductionFixture.CreateAsync();
+        await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
+        var baseline = await production.BaselineAsync();
+        var rowsBefore = await production.QueryAsync("SELECT * FROM customer ORDER BY id");
+        // V2 succeeds, V3 fails at its second statement: the release's one transaction takes V2 back too.
+        var release = production.Release("shop", "1.1.0", baseline,
+            migrations:
+            [
+                production.Write("next/V2__orders.sql", "CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customer);\nINSERT INTO orders VALUES (1, 1);"),
+                production.Write("next/V3__email_required.sql", "UPDATE customer SET name = upper(name);\nALTER TABLE customer ALTER COLUMN email SET NOT NULL;"),
+            ]);
+
+        var (report, output) = await production.DeployAsync(release);
+
+        Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Failed), output);
+        Assert.That(output, Does.Contain("V3__email_required.sql(2,1): error MIG6020").And.Contain("23502"));
+        Assert.That(report.Steps.Single(s => s.Node == FlowChart.Restore).State, Is.EqualTo(StepState.Skipped), "nothing was committed, so nothing is restored");
+        Assert.That((await production.SnapshotAsync()).Hash, Is.EqualTo(baseline.Schema.Hash));
+        Assert.That(await production.QueryAsync("SELECT * FROM customer ORDER BY id"), Is.EqualTo(rowsBefore));
+        Assert.That(await production.QueryAsync("SELECT script FROM migrationtasks.history ORDER BY id"), Is.EqualTo(new[] { new[] { "V1__customer.sql" } }),
+            "a rolled-back release leaves the history exactly as it was");
+        Assert.That(report.Migrations.Select(m => m.State), Is.EqualTo(new[] { "rolled back with the release", "failed; the release rolled back" }));
+        Assert.That(await production.QueryAsync("SELECT state FROM migrationtasks.deploys ORDER BY started_at"), Is.EqualTo(new[] { new[] { "verified" }, new[] { "failed" } }));
+    }
+
+    [Test]
+    public async Task Migration_by_migration_a_failure_midway_restores_the_backup_to_the_pre_state_schema_and_every_row()
     {
         var production = await ProductionFixture.CreateAsync();
         await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
@@ -66,7 +94,7 @@ public sealed class ProductionRunnerTests
                 production.Write("next/V3__email_required.sql", "UPDATE customer SET name = upper(name);\nALTER TABLE customer ALTER COLUMN email SET NOT NULL;"),
             ]);
 
-        var (report, output) = await production.DeployAsync(release);
+        var (report, output) = await production.DeployAsync(release, transactionPerMigration: true);
 
         Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Failed), output);
         Assert.That(output, Does.Contain("V3__email_required.sql(2,1): error MIG6020").And.Contain("23502"));
@@ -75,6 +103,7 @@ public sealed class ProductionRunnerTests
         Assert.That(await production.QueryAsync("SELECT * FROM customer ORDER BY id"), Is.EqualTo(rowsBefore));
         Assert.That(await production.QueryAsync("SELECT script FROM migrationtasks.history ORDER BY id"), Is.EqualTo(new[] { new[] { "V1__customer.sql" } }));
         Assert.That(report.Migrations.Select(m => m.State), Is.EqualTo(new[] { "applied", "failed, its transaction rolled back" }));
+        Assert.That(await production.QueryAsync("SELECT state FROM migrationtasks.deploys ORDER BY started_at"), Is.EqualTo(new[] { new[] { "verified" }, new[] { "restored" } }));
     }
 
     [Test]
@@ -92,7 +121,7 @@ public sealed class ProductionRunnerTests
     }
 
     [Test]
-    public async Task A_verification_failing_after_commit_restores_the_backup_with_schema_and_data_equal()
+    public async Task A_verification_failing_rolls_the_release_back_before_it_commits()
     {
         var production = await ProductionFixture.CreateAsync();
         await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
@@ -103,6 +132,27 @@ public sealed class ProductionRunnerTests
             verify: [production.Write("verify/three_customers.sql", "SELECT count(*) FROM customer HAVING count(*) <> 3;")]);
 
         var (report, output) = await production.DeployAsync(release);
+
+        Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Failed), output);
+        Assert.That(output, Does.Contain("error MIG6014"));
+        Assert.That(report.Steps.Select(s => (s.Node, s.State)), Does.Contain((FlowChart.DataCorrect, StepState.Failed)).And.Contain((FlowChart.Restore, StepState.Skipped)));
+        Assert.That((await production.SnapshotAsync()).Hash, Is.EqualTo(baseline.Schema.Hash));
+        Assert.That(await production.QueryAsync("SELECT * FROM customer ORDER BY id"), Is.EqualTo(rowsBefore));
+        Assert.That(await production.QueryAsync("SELECT count(*) FROM migrationtasks.history"), Has.One.Items.EqualTo(new[] { "1" }));
+    }
+
+    [Test]
+    public async Task Migration_by_migration_a_verification_failing_after_commit_restores_the_backup_with_schema_and_data_equal()
+    {
+        var production = await ProductionFixture.CreateAsync();
+        await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
+        var baseline = await production.BaselineAsync();
+        var rowsBefore = await production.QueryAsync("SELECT * FROM customer ORDER BY id");
+        var release = production.Release("shop", "1.1.0", baseline,
+            migrations: [production.Write("next/V2__drop_bob.sql", "ALTER TABLE customer ADD COLUMN vip boolean NOT NULL DEFAULT false;\nDELETE FROM customer WHERE email IS NULL;")],
+            verify: [production.Write("verify/three_customers.sql", "SELECT count(*) FROM customer HAVING count(*) <> 3;")]);
+
+        var (report, output) = await production.DeployAsync(release, transactionPerMigration: true);
 
         Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Failed), output);
         Assert.That(output, Does.Contain("error MIG6014"));
@@ -262,10 +312,12 @@ internal sealed class ProductionFixture
         new(id, version, "PostgreSql", SourceFile.ReadAll(migrations ?? []), SourceFile.ReadAll(checks ?? []), SourceFile.ReadAll(verify ?? []),
             baseline?.PreState ?? ReleaseToDeploy.EmptyDatabase, baseline?.Schema, null);
 
-    public async Task<(DeployReport Report, string Output)> DeployAsync(ReleaseToDeploy release, string? backupDirectory = null, MaintenanceWindow? window = null)
+    public async Task<(DeployReport Report, string Output)> DeployAsync(
+        ReleaseToDeploy release, string? backupDirectory = null, MaintenanceWindow? window = null, bool transactionPerMigration = false)
     {
         var output = new StringWriter();
-        var options = new DeployOptions(_variable, backupDirectory ?? Path.Combine(_folder, "backups"), ReportDirectory, TimeSpan.FromSeconds(30), window);
+        var options = new DeployOptions(_variable, backupDirectory ?? Path.Combine(_folder, "backups"), ReportDirectory, TimeSpan.FromSeconds(30), window,
+            TransactionPerMigration: transactionPerMigration);
         var report = await new ProductionRunner(new PostgresEngine(), new Reporter(output)).DeployAsync(() => release, options, CancellationToken.None);
         return (report, output.ToString());
     }

@@ -1,5 +1,6 @@
 using MigrationTasks.Common;
 using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
 using MigrationTasks.Production;
 using MigrationTasks.Release;
 using MigrationTasks.Schema;
@@ -40,7 +41,7 @@ public sealed class SqlServerProductionTests
         Assert.That(File.Exists(Path.Combine(production.BackupDirectory, backup.Id + ".json")));
 
         await production.QueryAsync("ALTER TABLE dbo.customer ADD vip bit NOT NULL DEFAULT 0; DELETE FROM dbo.customer WHERE id = 2; SELECT 1");
-        await database.RestoreAsync(DatabaseBackupLoad(production.BackupDirectory, backup.Id), CancellationToken.None);
+        await database.RestoreAsync(DatabaseBackupLoad(production.BackupDirectory, backup.Id), new RestoreOptions(DiscardLaterWrites: true), CancellationToken.None);
 
         Assert.That((await database.ReadSchemaAsync(CancellationToken.None)).Hash, Is.EqualTo(before.Hash));
         Assert.That(await production.QueryAsync("SELECT count(*) FROM dbo.customer"), Has.One.Items.EqualTo(new[] { "3" }));
