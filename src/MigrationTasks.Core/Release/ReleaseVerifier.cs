@@ -54,7 +54,8 @@ public static class ReleaseVerifier
     /// <param name="allowUnsigned">Accept a package whose signer cannot be checked (unsigned, or no trust given), with a warning.</param>
     public static ReleaseVerification Verify(string releaseDirectory, string? trust, bool allowUnsigned)
     {
-        var root = Path.GetFullPath(releaseDirectory);
+        // Without a trailing separator, so that its parent is the package folder (a shell completes "release/").
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(releaseDirectory));
         var problems = new List<Diagnostic>();
         var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         try

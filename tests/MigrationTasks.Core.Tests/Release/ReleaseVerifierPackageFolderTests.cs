@@ -49,6 +49,18 @@ public sealed class ReleaseVerifierPackageFolderTests
         Assert.That(result.Contents.Keys, Has.None.Contains("migrate"), "the runner's bytes are not kept: the deploy never reads them");
     }
 
+    [Test]
+    public void A_release_folder_given_with_a_trailing_slash_is_checked_with_the_runner_around_it()
+    {
+        var (package, trust) = SignedPackage();
+        File.Delete(package.PathBeside("Npgsql.dll"));
+
+        var result = ReleaseVerifier.Verify(package.Directory + Path.DirectorySeparatorChar, trust, allowUnsigned: false);
+
+        Assert.That(result.Diagnostics.Select(d => (d.Code, d.File)), Is.EqualTo(new[] { (DiagnosticCodes.ReleaseFileMissing, (string?)package.PathBeside("Npgsql.dll")) }));
+        Assert.That(result.ReleaseDirectory, Is.EqualTo(package.Directory));
+    }
+
     [TestCase("migrate.dll")]
     [TestCase("Npgsql.dll")]
     [TestCase("runtimes/unix/lib/net8.0/Microsoft.Data.SqlClient.dll")]
