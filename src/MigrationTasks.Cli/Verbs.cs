@@ -132,7 +132,8 @@ internal static class Verbs
             return RunnerExitCode.Refused;
         }
 
-        reporter.Info($"Release package verified: {result.Manifest!.PackageId} {result.Manifest.Version}, {result.Manifest.Files.Count} file(s) match {ReleaseLayout.ManifestName}; " +
+        reporter.Info($"Release package verified: {result.Manifest!.PackageId} {result.Manifest.Version}, {result.Manifest.Files.Count} file(s) in release/ " +
+                      $"and {result.Manifest.PackageFiles.Count} beside it (the runner) match {ReleaseLayout.ManifestName}; " +
                       (result.Signer is null ? "signer not checked (--allow-unsigned)." : $"signed by {result.Signer}."));
         return RunnerExitCode.Succeeded;
     }
@@ -146,8 +147,8 @@ internal static class Verbs
         var verification = VerifyRelease(arguments);
         var options = new DeployOptions(
             arguments.Required("connection-variable"),
-            Path.GetFullPath(arguments.Optional("backup-dir") ?? "migration-backups"),
-            Path.GetFullPath(arguments.Optional("report-dir") ?? "migration-report"),
+            Path.GetFullPath(arguments.Optional("backup-dir") ?? ReleaseLayout.DefaultBackupFolder),
+            Path.GetFullPath(arguments.Optional("report-dir") ?? ReleaseLayout.DefaultReportFolder),
             LockWait(arguments),
             arguments.Optional("window") is { } window ? MaintenanceWindow.Parse(window) : null,
             Seconds(arguments, "monitor-seconds") ?? TimeSpan.Zero,
@@ -186,9 +187,9 @@ internal static class Verbs
     {
         var report = await new ProductionRunner(Engine(arguments.Optional("engine") ?? "PostgreSql"), reporter).RestoreAsync(
             arguments.Required("connection-variable"),
-            Path.GetFullPath(arguments.Optional("backup-dir") ?? "migration-backups"),
+            Path.GetFullPath(arguments.Optional("backup-dir") ?? ReleaseLayout.DefaultBackupFolder),
             arguments.Required("backup"),
-            Path.GetFullPath(arguments.Optional("report-dir") ?? "migration-report"),
+            Path.GetFullPath(arguments.Optional("report-dir") ?? ReleaseLayout.DefaultReportFolder),
             LockWait(arguments),
             arguments.Flag("discard-later-writes"),
             cancellationToken);
@@ -238,7 +239,9 @@ internal static class Verbs
         arguments.Optional("baseline"),
         arguments.Optional("signing-certificate"),
         arguments.Optional("staging-report"),
-        arguments.Optional("project-dir"));
+        arguments.Optional("project-dir"),
+        // The runner packaged is this CLI's own folder, wherever MigrationCliPath pointed (a dev build in tests).
+        AppContext.BaseDirectory);
 
     /// <summary><c>migrate baseline</c>: production's history and schema, read-only, into a MigrationBaseline file.</summary>
     private static async Task BaselineAsync(IMigrationEngine engine, Arguments arguments, Reporter reporter, CancellationToken cancellationToken)

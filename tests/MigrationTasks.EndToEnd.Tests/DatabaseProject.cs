@@ -9,15 +9,26 @@ namespace MigrationTasks.EndToEnd.Tests;
 /// </summary>
 internal sealed class DatabaseProject
 {
-    private DatabaseProject(string directory, string name)
+    private DatabaseProject(string directory, string name, string packageVersion)
     {
         Directory = directory;
         Name = name;
+        PackageVersion = packageVersion;
     }
 
     public string Directory { get; }
 
     public string Name { get; }
+
+    /// <summary>The version of the packed MigrationTasks package the project references.</summary>
+    public string PackageVersion { get; }
+
+    /// <summary>
+    /// The runner a user already trusts: migrate.dll from the MigrationTasks package NuGet restored (its tools/net8.0
+    /// folder in this project's own packages folder), not the copy a publish put beside release/.
+    /// </summary>
+    public string TrustedRunner => Path.Combine(
+        Path.GetDirectoryName(Directory)!, "packages", "migrationtasks", PackageVersion.ToLowerInvariant(), "tools", "net8.0", "migrate.dll");
 
     public string ProjectFile => Path.Combine(Directory, Name + ".csproj");
 
@@ -64,7 +75,7 @@ internal sealed class DatabaseProject
               </ItemGroup>
             </Project>
             """);
-        return new DatabaseProject(directory, name);
+        return new DatabaseProject(directory, name, version);
     }
 
     /// <summary>A copy of a sample's sources (Migrations/, Tests/, its baseline, …) and Migration* settings in a new project.</summary>

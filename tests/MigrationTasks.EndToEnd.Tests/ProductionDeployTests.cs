@@ -44,24 +44,38 @@ public sealed class ProductionDeployTests
         Assert.That(seeded, Is.EqualTo(0), seedOutput);
         var before = await FingerprintAsync(production);
 
-        var tamperings = new (string Name, Action<string> Tamper, string[] Options, string Expected)[]
+        // The runner a user already trusts (the one NuGet restored) checks a package without running the package's own.
+        Assert.That(File.Exists(project.TrustedRunner), Is.True, project.TrustedRunner);
+        string[] DeployWithItsOwnRunner(string copy) =>
+            [Path.Combine(copy, "migrate.dll"), "deploy", "--connection-variable", "SHOP_PRODUCTION", "--backup-dir", Path.Combine(copy, "backups"), "--report-dir", Path.Combine(copy, "report")];
+        string[] VerifyWithItsOwnRunner(string copy) => [Path.Combine(copy, "migrate.dll"), "verify"];
+        string[] VerifyWithTheTrustedRunner(string copy) => [project.TrustedRunner, "verify", "--release-dir", Path.Combine(copy, "release")];
+        var (trusted, trustedOutput) = await ProcessRunner.RunAsync("dotnet", [.. VerifyWithTheTrustedRunner(project.PublishDirectory), "--trust", trust], keys);
+        Assert.That(trusted, Is.EqualTo(0), trustedOutput);
+        Assert.That(trustedOutput, Does.Match(@"Release package verified: PgShop 1\.0\.0, \d+ file\(s\) in release/ and \d+ beside it \(the runner\) match manifest\.json"));
+
+        var tamperings = new (string Name, Action<string> Tamper, Func<string, string[]> Command, string[] Options, string Expected)[]
         {
-            ("one byte flipped", release => FlipLastByte(Path.Combine(release, "migrations", "V5_1__order_summary_view.sql")), ["--trust", trust], "MIG5014"),
-            ("a file added", release => File.WriteAllText(Path.Combine(release, "migrations", "V5_2__extra.sql"), "DROP TABLE customer;"), ["--trust", trust], "V5_2__extra.sql"),
-            ("a file removed", release => File.Delete(Path.Combine(release, "verify", "customer_index_is_valid.sql")), ["--trust", trust], "customer_index_is_valid.sql"),
-            ("an untrusted signer", _ => { }, ["--trust", strangerPem], "MIG50"),
-            ("an entry escaping the folder", release => AddManifestEntry(release, "../x"), ["--allow-unsigned"], "../x"),
-            ("an absolute entry", release => AddManifestEntry(release, "/etc/passwd"), ["--allow-unsigned"], "/etc/passwd"),
+            ("one byte flipped", copy => FlipLastByte(Path.Combine(copy, "release", "migrations", "V5_1__order_summary_view.sql")), DeployWithItsOwnRunner, ["--trust", trust], "MIG5014"),
+            ("a file added", copy => File.WriteAllText(Path.Combine(copy, "release", "migrations", "V5_2__extra.sql"), "DROP TABLE customer;"), DeployWithItsOwnRunner, ["--trust", trust], "V5_2__extra.sql"),
+            ("a file removed", copy => File.Delete(Path.Combine(copy, "release", "verify", "customer_index_is_valid.sql")), DeployWithItsOwnRunner, ["--trust", trust], "customer_index_is_valid.sql"),
+            ("an untrusted signer", _ => { }, DeployWithItsOwnRunner, ["--trust", strangerPem], "MIG50"),
+            ("an entry escaping the folder", copy => AddManifestEntry(Path.Combine(copy, "release"), "../x"), DeployWithItsOwnRunner, ["--allow-unsigned"], "../x"),
+            ("an absolute entry", copy => AddManifestEntry(Path.Combine(copy, "release"), "/etc/passwd"), DeployWithItsOwnRunner, ["--allow-unsigned"], "/etc/passwd"),
+            // The runner itself: code that would run before any check of the runner's own.
+            ("a byte appended to migrate.dll", copy => AppendByte(Path.Combine(copy, "migrate.dll")), VerifyWithTheTrustedRunner, ["--trust", trust],
+                $"{Path.DirectorySeparatorChar}migrate.dll: error MIG5014: migrate.dll (beside release/) has SHA-256"),
+            ("a startup hook in migrate.runtimeconfig.json", AddStartupHook, VerifyWithTheTrustedRunner, ["--trust", trust],
+                $"{Path.DirectorySeparatorChar}migrate.runtimeconfig.json: error MIG5014: migrate.runtimeconfig.json (beside release/) has SHA-256"),
+            // An appended byte does not keep the host from loading an assembly: the tampered runner starts and refuses itself.
+            ("a byte appended to Npgsql.dll", copy => AppendByte(Path.Combine(copy, "Npgsql.dll")), VerifyWithItsOwnRunner, ["--trust", trust],
+                $"{Path.DirectorySeparatorChar}Npgsql.dll: error MIG5014: Npgsql.dll (beside release/) has SHA-256"),
         };
-        foreach (var (name, tamper, options, expected) in tamperings)
+        foreach (var (name, tamper, command, options, expected) in tamperings)
         {
             var copy = ReleasePackageTests.CopyFolder(project.PublishDirectory, Path.Combine(keys, "tampered-" + Guid.NewGuid().ToString("N")));
-            tamper(Path.Combine(copy, "release"));
-            var (refused, refusedOutput) = await ProcessRunner.RunAsync(
-                "dotnet",
-                [Path.Combine(copy, "migrate.dll"), "deploy", "--connection-variable", "SHOP_PRODUCTION", "--backup-dir", Path.Combine(copy, "backups"), "--report-dir", Path.Combine(copy, "report"), .. options],
-                keys,
-                environment);
+            tamper(copy);
+            var (refused, refusedOutput) = await ProcessRunner.RunAsync("dotnet", [.. command(copy), .. options], keys, environment);
 
             Assert.That(refused, Is.EqualTo(2), $"{name}: {refusedOutput}");
             Assert.That(refusedOutput, Does.Contain(expected), name);
@@ -85,7 +99,9 @@ public sealed class ProductionDeployTests
         var backupId = System.Text.RegularExpressions.Regex.Match(markdown, @"--backup (\S+)`").Groups[1].Value;
         Assert.That(backupId, Is.Not.Empty, markdown);
 
-        var (again, againOutput) = await ProcessRunner.RunAsync("dotnet", [.. deploy[..^1], Path.Combine(keys, "report-again")], keys, environment);
+        // Deployed again by the trusted runner with --release-dir: the package's own runner need never run.
+        string[] deployAgain = [project.TrustedRunner, "deploy", "--release-dir", Path.Combine(project.PublishDirectory, "release"), .. deploy[2..^1], Path.Combine(keys, "report-again")];
+        var (again, againOutput) = await ProcessRunner.RunAsync("dotnet", deployAgain, keys, environment);
         Assert.That(again, Is.EqualTo(0), againOutput);
         Assert.That(againOutput, Does.Contain("already deployed and verified; nothing to do"));
         Assert.That(await PostgresServer.QueryAsync(production, "SELECT count(*) FROM migrationtasks.history"), Has.One.Items.EqualTo(new[] { "7" }));
@@ -119,6 +135,23 @@ public sealed class ProductionDeployTests
         var bytes = File.ReadAllBytes(path);
         bytes[^2] ^= 0x20;
         File.WriteAllBytes(path, bytes);
+    }
+
+    private static void AppendByte(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Append);
+        stream.WriteByte(0);
+    }
+
+    /// <summary>What the issue saw: a hook assembly dropped beside the runner and named in its runtimeconfig.json.</summary>
+    private static void AddStartupHook(string package)
+    {
+        var hook = Path.Combine(package, "Hook.dll");
+        File.Copy(Path.Combine(package, "migrate.dll"), hook);
+        var path = Path.Combine(package, "migrate.runtimeconfig.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        config["runtimeOptions"]!["configProperties"]!["STARTUP_HOOKS"] = hook;
+        File.WriteAllText(path, config.ToJsonString());
     }
 
     /// <summary>Adds a hostile entry to the manifest; the signature is removed, as an attacker without the key would.</summary>

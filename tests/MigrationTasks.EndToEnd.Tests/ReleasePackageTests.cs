@@ -66,6 +66,17 @@ public sealed class ReleasePackageTests
                 "verify/every_order_has_a_customer.sql",
                 "verify/order_summary_covers_every_order.sql",
             }));
+            // The runner beside release/ is signed with it: every file of the package's tools/net8.0, symbols left out.
+            var packageFiles = manifest.RootElement.GetProperty("packageFiles").EnumerateArray().Select(f => f.GetProperty("path").GetString()!).ToList();
+            Assert.That(packageFiles, Is.SupersetOf(new[] { "migrate.dll", "migrate.deps.json", "migrate.runtimeconfig.json", "Npgsql.dll", "MigrationTasks.Core.dll" }));
+            Assert.That(packageFiles, Has.Some.StartsWith("runtimes/"));
+            Assert.That(packageFiles, Has.None.EndsWith(".pdb").And.None.StartsWith("release/"));
+            Assert.That(packageFiles.Order(StringComparer.Ordinal), Is.EqualTo(
+                Directory.EnumerateFiles(project.PublishDirectory, "*", SearchOption.AllDirectories)
+                    .Select(f => Path.GetRelativePath(project.PublishDirectory, f).Replace(Path.DirectorySeparatorChar, '/'))
+                    .Where(f => !f.StartsWith("release/", StringComparison.Ordinal))
+                    .Order(StringComparer.Ordinal)),
+                "every file beside release/ is listed");
         }
 
         // What CI archives: the publish folder alone, run elsewhere with nothing but the .NET runtime.
@@ -73,7 +84,7 @@ public sealed class ReleasePackageTests
         var runner = Path.Combine(archive, "migrate.dll");
         var (verified, verifiedOutput) = await ProcessRunner.RunAsync("dotnet", [runner, "verify", "--trust", trust], keys);
         Assert.That(verified, Is.EqualTo(0), verifiedOutput);
-        Assert.That(verifiedOutput, Does.Contain("Release package verified: PgShop 1.0.0, 13 file(s) match manifest.json; signed by CN=PgShop Releases"));
+        Assert.That(verifiedOutput, Does.Match(@"Release package verified: PgShop 1\.0\.0, 13 file\(s\) in release/ and \d+ beside it \(the runner\) match manifest\.json; signed by CN=PgShop Releases"));
 
         var script = Path.Combine(archive, "release", "migrations", "V2__create_orders.sql");
         var bytes = File.ReadAllBytes(script);

@@ -136,10 +136,10 @@ public static class DiagnosticCodes
     /// <summary>The release folder or its manifest.json is missing, or the folder cannot be read.</summary>
     public const string ReleaseManifestMissing = "MIG5006";
 
-    /// <summary>manifest.json is not a release manifest (bad JSON, unknown schemaVersion, missing fields, a path listed twice).</summary>
+    /// <summary>manifest.json is not a release manifest (bad JSON, another schemaVersion, missing fields, a path listed twice).</summary>
     public const string ReleaseManifestInvalid = "MIG5007";
 
-    /// <summary>A manifest path is absolute, holds '..' or otherwise escapes the release folder (no file was read), or is a symbolic link.</summary>
+    /// <summary>A manifest path is absolute, holds '..' or otherwise escapes its folder (no file was read), or a file is reached through a symbolic link.</summary>
     public const string UnsafeManifestPath = "MIG5008";
 
     /// <summary>The release is not signed and --allow-unsigned was not given.</summary>
@@ -157,13 +157,13 @@ public static class DiagnosticCodes
     /// <summary>--trust is missing, or is neither a certificate file nor a SHA-256 thumbprint.</summary>
     public const string InvalidTrust = "MIG5013";
 
-    /// <summary>A release file's SHA-256 differs from the manifest's.</summary>
+    /// <summary>A listed file's SHA-256 differs from the manifest's, in release/ or beside it (the runner).</summary>
     public const string ReleaseFileChanged = "MIG5014";
 
-    /// <summary>A file the manifest lists is missing from the release folder, or cannot be read.</summary>
+    /// <summary>A file the manifest lists is missing from release/ or from beside it, or cannot be read.</summary>
     public const string ReleaseFileMissing = "MIG5015";
 
-    /// <summary>The release folder holds a file the manifest does not list.</summary>
+    /// <summary>release/ holds a file the manifest does not list, or an unlisted file beside it could be loaded by the .NET host.</summary>
     public const string UnlistedReleaseFile = "MIG5016";
 
     /// <summary>SQL Server: the MigrationBaseline dacpac cannot be read.</summary>

@@ -15,6 +15,10 @@ namespace MigrationTasks.Release;
 /// <param name="SourceRevision">The git commit the project was at, or null outside git.</param>
 /// <param name="ExpectedPostState">Null when no throwaway server could compute it (warning MIG5004).</param>
 /// <param name="Files">Every file of the release folder but the manifest and its signature, ordered by path.</param>
+/// <param name="PackageFiles">Every file of the package folder (the one holding <c>release/</c>) outside <c>release/</c>
+/// when the package was made: the runner <c>migrate.dll</c> with its dependencies and configuration, and anything else
+/// the publish had put there. The .NET host loads the runner before any check of the runner's own can run, so the
+/// signature must cover these bytes too. Ordered by path.</param>
 /// <param name="RehearsalDuration">How long these migrations took in the staging rehearsal, when one ran.</param>
 /// <param name="AllowDataLoss">Whether the release may drop data (SQL Server: MigrationAllowDataLoss=true when packaged).</param>
 public sealed record ReleaseManifest(
@@ -27,10 +31,12 @@ public sealed record ReleaseManifest(
     ExpectedPreState ExpectedPreState,
     ExpectedPostState? ExpectedPostState,
     IReadOnlyList<ReleaseFile> Files,
+    IReadOnlyList<PackageFile> PackageFiles,
     TimeSpan? RehearsalDuration,
     bool AllowDataLoss = false)
 {
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>2: <see cref="PackageFiles"/> lists the runner. A version 1 manifest left the runner unsigned, so it is refused.</summary>
+    public const int CurrentSchemaVersion = 2;
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -44,7 +50,13 @@ public sealed record ReleaseManifest(
     public IEnumerable<ReleaseFile> FilesWithRole(ReleaseFileRole role) => Files.Where(f => f.Role == role);
 
     /// <summary>The manifest as written to disk: properties in declaration order, files by path, "\n" line ends.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this with { Files = [.. Files.OrderBy(f => f.Path, StringComparer.Ordinal)] }, Json)
+    public string ToJson() => JsonSerializer.Serialize(
+            this with
+            {
+                Files = [.. Files.OrderBy(f => f.Path, StringComparer.Ordinal)],
+                PackageFiles = [.. PackageFiles.OrderBy(f => f.Path, StringComparer.Ordinal)],
+            },
+            Json)
         .ReplaceLineEndings("\n") + "\n";
 
     /// <summary>Reads a manifest; throws <see cref="InvalidDataException"/> saying what is wrong with it.</summary>
@@ -71,9 +83,10 @@ public sealed record ReleaseManifest(
         }
 
         // System.Text.Json leaves a missing property null whatever its declared type says.
-        if (manifest.PackageId is null || manifest.Version is null || manifest.Engine is null || manifest.ExpectedPreState?.History is null || manifest.Files is null)
+        if (manifest.PackageId is null || manifest.Version is null || manifest.Engine is null || manifest.ExpectedPreState?.History is null
+            || manifest.Files is null || manifest.PackageFiles is null)
         {
-            throw new InvalidDataException("it lacks packageId, version, engine, expectedPreState or files");
+            throw new InvalidDataException("it lacks packageId, version, engine, expectedPreState, files or packageFiles");
         }
 
         if (manifest.Files.Any(f => f is null || f.Path is null || f.Sha256 is null))
@@ -81,9 +94,18 @@ public sealed record ReleaseManifest(
             throw new InvalidDataException("a files entry lacks its path or sha256");
         }
 
-        if (manifest.Files.GroupBy(f => f.Path, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        if (manifest.PackageFiles.Any(f => f is null || f.Path is null || f.Sha256 is null))
         {
-            throw new InvalidDataException($"it lists '{twice.Key}' more than once");
+            throw new InvalidDataException("a packageFiles entry lacks its path or sha256");
+        }
+
+        // Each list has its own root (release/ and the package folder), so a path may appear once in each.
+        foreach (var paths in new[] { manifest.Files.Select(f => f.Path), manifest.PackageFiles.Select(f => f.Path) })
+        {
+            if (paths.GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                throw new InvalidDataException($"it lists '{twice.Key}' more than once");
+            }
         }
 
         return manifest;

@@ -8,6 +8,7 @@ namespace MigrationTasks.Release;
 /// <param name="SigningCertificate">MigrationSigningCertificate: a PFX or PEM file; null leaves the release unsigned.</param>
 /// <param name="StagingReport">staging-report.json of this publish, when the staging gate wrote one.</param>
 /// <param name="ProjectDirectory">The database project's folder, for the git revision; null when unknown.</param>
+/// <param name="RunnerDirectory">The folder of the runner to copy beside <c>release/</c> (the CLI's own folder); null copies none.</param>
 public sealed record ReleaseOptions(
     IReadOnlyList<string> Migrations,
     IReadOnlyList<string> Checks,
@@ -19,4 +20,5 @@ public sealed record ReleaseOptions(
     string? BaselinePath = null,
     string? SigningCertificate = null,
     string? StagingReport = null,
-    string? ProjectDirectory = null);
+    string? ProjectDirectory = null,
+    string? RunnerDirectory = null);

@@ -39,7 +39,9 @@ public sealed record ReleaseVerification(string ReleaseDirectory, ReleaseManifes
 /// <c>migrate verify</c>: is this release exactly what the trusted signer published? Touches no database. The
 /// signature must be valid over manifest.json and made by the trusted certificate; the manifest's paths must stay
 /// inside the release folder (checked before any of them is opened); every listed file must be there with its hash,
-/// and nothing else may be. Every file problem is reported, not just the first.
+/// and nothing else may be. The same holds for the package folder around release/ (the runner beside it), except
+/// that files there which the .NET host would not load (reports and backups of runs started from that folder) may
+/// be added. Every file problem is reported, not just the first.
 /// </summary>
 public static class ReleaseVerifier
 {
@@ -55,7 +57,8 @@ public static class ReleaseVerifier
     /// <param name="allowUnsigned">Accept a package whose signer cannot be checked (unsigned, or no trust given), with a warning.</param>
     public static ReleaseVerification Verify(string releaseDirectory, string? trust, bool allowUnsigned)
     {
-        var root = Path.GetFullPath(releaseDirectory);
+        // Without a trailing separator, so that its parent is the package folder (a shell completes "release/").
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(releaseDirectory));
         var problems = new List<Diagnostic>();
         var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         try
@@ -70,7 +73,7 @@ public static class ReleaseVerifier
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A package that cannot be read completely is not verified: refused like any other problem.
-            problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseManifestMissing, $"the release folder cannot be read: {e.Message}", root));
+            problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseManifestMissing, $"the release package (release/ and the folder around it) cannot be read: {e.Message}", root));
             return new ReleaseVerification(root, null, null, problems);
         }
     }
@@ -105,21 +108,34 @@ public static class ReleaseVerifier
             return (null, null);
         }
 
-        // A hostile manifest must not make the verifier read (or report on) anything outside the folder.
-        var unsafePaths = manifest.Files
-            .Select(f => (f.Path, Why: WhyUnsafe(root, f.Path)))
-            .Where(p => p.Why is not null)
-            .ToList();
-        foreach (var (path, why) in unsafePaths)
+        var packageRoot = Path.GetDirectoryName(root);
+        if (packageRoot is null)
         {
             problems.Add(Diagnostic.Error(
-                DiagnosticCodes.UnsafeManifestPath,
-                $"{ReleaseLayout.ManifestName} lists the path '{path}', which {why}. Manifest paths are relative to release/ and stay inside it; " +
-                "no listed file was read. This package was not written by `dotnet publish`: do not deploy it.",
+                DiagnosticCodes.ReleaseManifestMissing,
+                $"the release folder {root} is the root of the file system, so there is no package folder around it to hold its runner. Copy the whole publish folder elsewhere.",
                 manifestPath));
+            return (manifest, null);
         }
 
-        if (unsafePaths.Count > 0)
+        // A hostile manifest must not make the verifier read (or report on) anything outside the folder.
+        var releaseFolderName = Path.GetFileName(root);
+        var unsafePaths =
+            ReportUnsafePaths(
+                manifest.Files.Select(f => f.Path),
+                path => WhyUnsafe(root, path, "release"),
+                "the path",
+                "Manifest paths are relative to release/ and stay inside it",
+                manifestPath,
+                problems)
+            + ReportUnsafePaths(
+                manifest.PackageFiles.Select(f => f.Path),
+                path => WhyUnsafe(packageRoot, path, "package") ?? WhyInsideRelease(path, releaseFolderName),
+                "the package file",
+                "Package file paths are relative to the folder that holds release/ and stay inside it, outside release/",
+                manifestPath,
+                problems);
+        if (unsafePaths > 0)
         {
             return (manifest, null);
         }
@@ -137,6 +153,7 @@ public static class ReleaseVerifier
         }
 
         CheckFiles(root, manifest, problems, contents);
+        CheckPackageFiles(packageRoot, releaseFolderName, manifest, problems);
         return (manifest, signer);
     }
 
@@ -245,46 +262,7 @@ public static class ReleaseVerifier
         foreach (var file in manifest.Files.OrderBy(f => f.Path, StringComparer.Ordinal))
         {
             listed.Add(file.Path);
-            var path = FullPath(root, file.Path);
-            if (LinkOnTheWay(root, file.Path) is { } link)
-            {
-                problems.Add(Diagnostic.Error(
-                    DiagnosticCodes.UnsafeManifestPath,
-                    $"{file.Path} is reached through the symbolic link {link}: a release holds plain files only, and a link may point anywhere. Do not deploy this package.",
-                    path));
-                continue;
-            }
-
-            if (!File.Exists(path))
-            {
-                problems.Add(Diagnostic.Error(
-                    DiagnosticCodes.ReleaseFileMissing,
-                    $"{file.Path} is listed in the manifest ({file.Role}) but missing from the release folder. Copy the whole package, or publish it again.",
-                    path));
-                continue;
-            }
-
-            string actual;
-            byte[] bytes;
-            try
-            {
-                bytes = File.ReadAllBytes(path);
-                actual = Common.Sha256.Hex(bytes);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseFileMissing, $"{file.Path} is listed in the manifest but cannot be read: {e.Message}", path));
-                continue;
-            }
-
-            if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
-            {
-                problems.Add(Diagnostic.Error(
-                    DiagnosticCodes.ReleaseFileChanged,
-                    $"{file.Path} has SHA-256 {actual} but the manifest says {file.Sha256.ToLowerInvariant()}: the file was changed after the package was made. Do not deploy this package; publish it again.",
-                    path));
-            }
-            else
+            if (ReadListed(root, file.Path, file.Sha256, file.Role.ToString(), ListedFileWording.Release, problems) is { } bytes)
             {
                 contents[file.Path] = bytes;
             }
@@ -305,6 +283,140 @@ public static class ReleaseVerifier
         }
     }
 
+    /// <summary>
+    /// The package folder around release/: every listed file there with its hash, and no unlisted file that the .NET
+    /// host could load (a startup hook, an extra assembly, a native library). Other unlisted files are the output of
+    /// runs started from the folder (migration-report/, migration-backups/) or notes, and may stay.
+    /// </summary>
+    private static void CheckPackageFiles(string packageRoot, string releaseFolderName, ReleaseManifest manifest, List<Diagnostic> problems)
+    {
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in manifest.PackageFiles.OrderBy(f => f.Path, StringComparer.Ordinal))
+        {
+            listed.Add(file.Path);
+            // The bytes are not kept: the runner is already running when it verifies, and the deploy never reads them.
+            ReadListed(packageRoot, file.Path, file.Sha256, "a file beside release/", ListedFileWording.BesideRelease, problems);
+        }
+
+        foreach (var entry in PackageFolder.EntriesOutside(packageRoot, releaseFolderName))
+        {
+            if (listed.Contains(entry.RelativePath))
+            {
+                continue;
+            }
+
+            if (PackageFolder.WhatTheHostCouldLoad(entry.RelativePath) is { } what)
+            {
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.UnlistedReleaseFile,
+                    $"{entry.RelativePath} is beside release/ but not in the manifest, and the .NET host could load it with the runner ({what}). " +
+                    "Remove it if you put it there; otherwise do not run this package's migrate.dll or deploy the package.",
+                    entry.FullPath));
+            }
+            else if (entry.IsLink && Directory.Exists(entry.FullPath) && !listed.Any(p => p.StartsWith(entry.RelativePath + "/", StringComparison.Ordinal)))
+            {
+                // Not followed: it may point anywhere, or at itself. (A listed file under it is refused above.)
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.UnsafeManifestPath,
+                    $"{entry.RelativePath} beside release/ is a symbolic link to a folder, which the verifier does not follow: the .NET host could load files through it. " +
+                    "Remove the link (give --report-dir or --backup-dir its target instead); otherwise do not run this package's migrate.dll or deploy the package.",
+                    entry.FullPath));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The bytes of a listed file when it is there, a plain file, with the listed hash; else null, with the problem
+    /// reported (MIG5008 through a link, MIG5015 missing or unreadable, MIG5014 changed).
+    /// </summary>
+    /// <param name="listedAs">What the manifest lists it as, e.g. its role.</param>
+    private static byte[]? ReadListed(string root, string relative, string sha256, string listedAs, ListedFileWording words, List<Diagnostic> problems)
+    {
+        var path = FullPath(root, relative);
+        if (LinkOnTheWay(root, relative) is { } link)
+        {
+            problems.Add(Diagnostic.Error(
+                DiagnosticCodes.UnsafeManifestPath,
+                $"{relative}{words.Where} is reached through the symbolic link {link}: a package holds plain files only, and a link may point anywhere. {words.Refusal}.",
+                path));
+            return null;
+        }
+
+        if (!File.Exists(path))
+        {
+            problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseFileMissing, $"{relative} is listed in the manifest ({listedAs}) but {words.Missing}", path));
+            return null;
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseFileMissing, $"{relative} is listed in the manifest but cannot be read: {e.Message}", path));
+            return null;
+        }
+
+        var actual = Common.Sha256.Hex(bytes);
+        if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add(Diagnostic.Error(
+                DiagnosticCodes.ReleaseFileChanged,
+                $"{relative}{words.Where} has SHA-256 {actual} but the manifest says {sha256.ToLowerInvariant()}: the file was changed after the package was made. " +
+                $"{words.Refusal}; publish it again.",
+                path));
+            return null;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>What a problem with a listed file says, for files of release/ and for files beside it.</summary>
+    /// <param name="Where">Appended to the file's path in the message.</param>
+    /// <param name="Missing">Ends "… is listed in the manifest but": what to do about a missing file.</param>
+    /// <param name="Refusal">What not to do with the package now.</param>
+    private sealed record ListedFileWording(string Where, string Missing, string Refusal)
+    {
+        public static readonly ListedFileWording Release = new(
+            "", "missing from the release folder. Copy the whole package, or publish it again.", "Do not deploy this package");
+
+        public static readonly ListedFileWording BesideRelease = new(
+            " (beside release/)",
+            "missing. Copy the whole publish folder, not only release/, or publish it again.",
+            "The .NET host loads it with the runner: do not run this package's migrate.dll or deploy the package");
+    }
+
+    /// <summary>Reports (MIG5008) each path that <paramref name="whyUnsafe"/> refuses; returns how many.</summary>
+    /// <param name="listedAs">How the message names the entry, e.g. "the package file".</param>
+    /// <param name="rule">The rule the paths break, as a sentence.</param>
+    private static int ReportUnsafePaths(
+        IEnumerable<string> paths, Func<string, string?> whyUnsafe, string listedAs, string rule, string manifestPath, List<Diagnostic> problems)
+    {
+        var count = 0;
+        foreach (var path in paths)
+        {
+            if (whyUnsafe(path) is { } why)
+            {
+                count++;
+                problems.Add(Diagnostic.Error(
+                    DiagnosticCodes.UnsafeManifestPath,
+                    $"{ReleaseLayout.ManifestName} lists {listedAs} '{path}', which {why}. {rule}; no listed file was read. " +
+                    "This package was not written by `dotnet publish`: do not deploy it.",
+                    manifestPath));
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Null when a package file's path lies outside the release folder, else why it does not.</summary>
+    private static string? WhyInsideRelease(string path, string releaseFolderName) =>
+        path.Split('/')[0].Equals(releaseFolderName, StringComparison.OrdinalIgnoreCase)
+            ? $"points into {releaseFolderName}/ (whose files are listed under \"files\")"
+            : null;
+
     /// <summary>The first symbolic link among the folders and the file of a manifest path, or null.</summary>
     private static string? LinkOnTheWay(string root, string relative)
     {
@@ -322,8 +434,9 @@ public static class ReleaseVerifier
         return null;
     }
 
-    /// <summary>Null when the manifest path is a plain relative path inside the release folder, else why not.</summary>
-    internal static string? WhyUnsafe(string root, string path)
+    /// <summary>Null when the manifest path is a plain relative path inside <paramref name="root"/>, else why not.</summary>
+    /// <param name="folder">What <paramref name="root"/> is called in the reason, e.g. "release".</param>
+    internal static string? WhyUnsafe(string root, string path, string folder)
     {
         if (path.Length == 0)
         {
@@ -354,7 +467,7 @@ public static class ReleaseVerifier
         var full = FullPath(root, path);
         return full.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
             ? null
-            : "escapes the release folder";
+            : $"escapes the {folder} folder";
     }
 
     private static string FullPath(string root, string relative) =>

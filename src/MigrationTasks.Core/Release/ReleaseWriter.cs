@@ -10,7 +10,8 @@ namespace MigrationTasks.Release;
 /// <summary>
 /// The <c>package</c> step of <c>dotnet publish</c>: writes <c>release/</c> into the publish folder — the migrations
 /// production lacks (planned against the baseline exactly as the deploy will plan against production), the checks,
-/// the verification queries, the baseline, plan.md, then manifest.json with every file's SHA-256, then the signature.
+/// the verification queries, the baseline, plan.md; then the runner beside release/ (<see cref="PackageFolderWriter"/>);
+/// then manifest.json with the SHA-256 of every file of both, then the signature.
 /// </summary>
 public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
 {
@@ -44,7 +45,8 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
                 options.BaselinePath));
         }
 
-        var releaseDirectory = Path.Combine(Path.GetFullPath(options.PublishDirectory), ReleaseLayout.FolderName);
+        var publishDirectory = Path.GetFullPath(options.PublishDirectory);
+        var releaseDirectory = Path.Combine(publishDirectory, ReleaseLayout.FolderName);
         if (Directory.Exists(releaseDirectory))
         {
             // A file left from an earlier publish would be unlisted, and the verifier would rightly refuse it.
@@ -88,13 +90,13 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
                 baseline?.SchemaHash ?? hashes?.EmptyDatabase),
             hashes is null || !postStateKnown ? null : new ExpectedPostState(hashes.AfterRelease),
             [],
+            [],
             RehearsalDuration(options.StagingReport, plan));
 
         File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.PlanName), ReleasePlanDocument.Write(manifest, baseline, plan.Pending, undo, checks, verifies), Utf8);
         files.Add((ReleaseLayout.PlanName, ReleaseFileRole.Plan));
 
-        manifest = manifest with { Files = [.. files.Select(f => ReleaseFile.Of(releaseDirectory, f.Path, f.Role)).OrderBy(f => f.Path, StringComparer.Ordinal)] };
-        File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.ManifestName), manifest.ToJson(), Utf8);
+        manifest = WriteManifest(manifest, files, publishDirectory, options.RunnerDirectory, reporter);
 
         reporter.Info($"Release package: {releaseDirectory}: {plan.Pending.Count} migration(s) to apply" +
                       $"{(plan.Pending.Count == 0 ? "" : $" ({Names(plan.Pending.Select(p => p.File.ScriptName).ToList())})")}, " +
@@ -110,6 +112,24 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
             reporter.Info("The release is not signed (MigrationSigningCertificate is not set): the runner accepts it only with --allow-unsigned.");
         }
 
+        return manifest;
+    }
+
+    /// <summary>
+    /// The end of every package step, before signing: the runner copied beside release/, then manifest.json listing
+    /// every file of release/ and every file beside it with its SHA-256, so that the one signature covers the runner.
+    /// </summary>
+    /// <param name="files">The files written into release/, relative to it.</param>
+    public static ReleaseManifest WriteManifest(
+        ReleaseManifest manifest, IEnumerable<(string Path, ReleaseFileRole Role)> files, string publishDirectory, string? runnerDirectory, Reporter reporter)
+    {
+        var releaseDirectory = Path.Combine(publishDirectory, ReleaseLayout.FolderName);
+        manifest = manifest with
+        {
+            Files = [.. files.Select(f => ReleaseFile.Of(releaseDirectory, f.Path, f.Role)).OrderBy(f => f.Path, StringComparer.Ordinal)],
+            PackageFiles = new PackageFolderWriter(reporter).Write(runnerDirectory, publishDirectory),
+        };
+        File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.ManifestName), manifest.ToJson(), Utf8);
         return manifest;
     }
 

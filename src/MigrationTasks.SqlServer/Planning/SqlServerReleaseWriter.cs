@@ -10,8 +10,8 @@ namespace MigrationTasks.SqlServer.Planning;
 /// The <c>package</c> step for SQL Server: <c>release/</c> with the deploy script DacFx generates against
 /// MigrationBaseline (a dacpac of production), as plain batches (<c>migrations/R__deploy.sql</c>: a repeatable
 /// script, because each release's script is the difference from production to Schema/ and runs once per change),
-/// DacFx's deploy report, the baseline and the project dacpacs, Checks/, Verify/, plan.md; then manifest.json and its
-/// signature, written and later verified by the same code as for PostgreSQL.
+/// DacFx's deploy report, the baseline and the project dacpacs, Checks/, Verify/, plan.md; then the runner beside
+/// release/, manifest.json and its signature, written and later verified by the same code as for PostgreSQL.
 /// Expected pre-state: the baseline dacpac's model hash (see <see cref="DacpacModelHash"/>) and its catalog
 /// fingerprint (<see cref="DacpacCatalog"/>), which the deploy compares with production's catalog; post-state: the
 /// same two of the project's dacpac. A data-loss finding stops the package unless MigrationAllowDataLoss=true, and
@@ -46,7 +46,8 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
         var plan = new SqlServerPlanner(reporter).Plan(new DeployPlanOptions(
             options.Dacpac, release.BaselinePath!, options.DatabaseName, options.SchemaFiles, options.AllowDataLoss, options.FindingsAsErrors, options.Platform));
         reporter.Report(plan.Findings);
-        var releaseDirectory = Path.Combine(Path.GetFullPath(release.PublishDirectory), ReleaseLayout.FolderName);
+        var publishDirectory = Path.GetFullPath(release.PublishDirectory);
+        var releaseDirectory = Path.Combine(publishDirectory, ReleaseLayout.FolderName);
         if (Directory.Exists(releaseDirectory))
         {
             Directory.Delete(releaseDirectory, recursive: true);
@@ -98,13 +99,13 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
                 DacpacModelHash.Of(options.Dacpac, DiagnosticCodes.DacpacMissing),
                 DacpacCatalog.Fingerprint(options.Dacpac, DiagnosticCodes.DacpacMissing)),
             [],
+            [],
             null,
             options.AllowDataLoss);
 
         WriteText(releaseDirectory, ReleaseLayout.PlanName, PlanDocument(manifest, plan, prepared, outsideTransaction, checks, verifies));
         files.Add((ReleaseLayout.PlanName, ReleaseFileRole.Plan));
-        manifest = manifest with { Files = [.. files.Select(f => ReleaseFile.Of(releaseDirectory, f.Path, f.Role)).OrderBy(f => f.Path, StringComparer.Ordinal)] };
-        File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.ManifestName), manifest.ToJson(), Utf8);
+        manifest = ReleaseWriter.WriteManifest(manifest, files, publishDirectory, release.RunnerDirectory, reporter);
         reporter.Info($"Release package: {releaseDirectory}: {deployScript} ({plan.Batches.Count} batch(es)), {checks.Count} check(s), {verifies.Count} verification(s)" +
                       $"{(options.AllowDataLoss ? ", data loss allowed (MigrationAllowDataLoss=true)" : "")}; {manifest.Files.Count} file(s) in {ReleaseLayout.ManifestName}.");
         if (certificate is not null)

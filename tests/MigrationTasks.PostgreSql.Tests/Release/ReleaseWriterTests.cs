@@ -55,9 +55,14 @@ public sealed class ReleaseWriterTests
         var publish = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "migrationtasks-publish-" + Guid.NewGuid().ToString("N"))).FullName;
         var checks = project.Write("checks/orders_have_customers.sql", "SELECT id FROM orders WHERE customer_id IS NULL;");
         var verify = project.Write("verify/deep/email_column_exists.sql", "SELECT 1 WHERE NOT EXISTS (SELECT FROM information_schema.columns WHERE column_name = 'email');");
+        // A runner of two files, and the state folder beside the publish folder (as obj/ is beside bin/): a running
+        // throwaway server's files inside it would be listed as package files.
+        var runner = Directory.CreateDirectory(publish + "-runner").FullName;
+        File.WriteAllText(Path.Combine(runner, "migrate.dll"), "MZ the runner");
+        File.WriteAllText(Path.Combine(runner, "migrate.runtimeconfig.json"), "{}");
         var output = new StringWriter();
         var manifest = await new ReleaseWriter(Engine, new Reporter(output)).WriteAsync(
-            new ReleaseOptions(project.Files, [checks], [verify], publish, "Shop", "2.1.0", Path.Combine(publish, "obj"), baseline, certificate, stagingReport, Path.GetDirectoryName(checks)),
+            new ReleaseOptions(project.Files, [checks], [verify], publish, "Shop", "2.1.0", publish + "-obj", baseline, certificate, stagingReport, Path.GetDirectoryName(checks), runner),
             CancellationToken.None);
         return (manifest, Path.Combine(publish, ReleaseLayout.FolderName), output.ToString());
     }
@@ -98,6 +103,7 @@ public sealed class ReleaseWriterTests
         Assert.That(plan, Does.Contain("**Backup** (required)").And.Contain("`V4__orders_by_customer.sql` run(s) outside a transaction"));
         Assert.That(plan, Does.Contain("| 1 | `V3__email.sql` | 1 | in one transaction | its transaction rolls back"));
         Assert.That(plan, Does.Contain("`migrations/U3__email.sql` undoes `V3__email.sql`"));
+        Assert.That(manifest.PackageFiles.Select(f => f.Path), Is.EqualTo(new[] { "migrate.dll", "migrate.runtimeconfig.json" }), "the runner is signed with the release");
         Assert.That(ReleaseVerifier.Verify(release, null, allowUnsigned: true).Passed, Is.True);
         Assert.That(File.ReadAllText(Path.Combine(release, "baseline.json")), Is.EqualTo(File.ReadAllText(baseline)));
     }
