@@ -16,12 +16,15 @@ internal sealed class Deploy(Production production, string package)
     public string ReportDirectory { get; set; } = Path.Combine(package, "..", Path.GetFileName(package) + "-report");
 
     /// <summary>Starts <c>dotnet migrate.dll deploy</c> with the trusted signer and this job's folders, plus <paramref name="options"/>.</summary>
-    public RunnerProcess Start(params string[] options) => Start("deploy", options);
+    public RunnerProcess Start(params string[] options) => StartVerb("deploy", options);
 
-    public RunnerProcess Start(string verb, params string[] options)
+    /// <summary>Starts another verb of the runner (plan, restore, resolve) on production.</summary>
+    public RunnerProcess StartVerb(string verb, params string[] options)
     {
         string[] standard = verb == "deploy"
-            ? ["--connection-variable", ConnectionVariable, "--trust", ReleaseWorkshop.TrustPem, "--backup-dir", BackupDirectory, "--report-dir", ReportDirectory, "--lock-timeout", "120"]
+            // Statements wait at the scenarios' gates: no statement lock timeout unless a test asks for one.
+            ? ["--connection-variable", ConnectionVariable, "--trust", ReleaseWorkshop.TrustPem, "--backup-dir", BackupDirectory, "--report-dir", ReportDirectory,
+               "--lock-timeout", "120", "--lock-wait", "0"]
             : ["--connection-variable", ConnectionVariable];
         return RunnerProcess.Start(Runner, [verb, .. standard, .. options], new Dictionary<string, string> { [ConnectionVariable] = production.ConnectionString });
     }

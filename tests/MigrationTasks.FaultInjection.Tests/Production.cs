@@ -74,14 +74,20 @@ internal sealed class Production
     }
 
     /// <summary>Waits until a query returns a non-zero count (e.g. the runner's session is in a given statement).</summary>
-    public async Task WaitUntilAsync(string countQuery, string what, TimeSpan? timeout = null)
+    /// <param name="runner">The runner that should get there: its exit ends the wait with its output.</param>
+    public async Task WaitUntilAsync(string countQuery, string what, RunnerProcess? runner = null, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (await ScalarAsync(countQuery) is "0" or "")
         {
+            if (runner is { HasExited: true })
+            {
+                Assert.Fail($"the runner exited before {what}:\n{runner.Output}");
+            }
+
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"timed out waiting for {what}");
+                Assert.Fail($"timed out waiting for {what}{(runner is null ? "" : ":\n" + runner.Output)}");
             }
 
             await Task.Delay(25);
@@ -89,10 +95,11 @@ internal sealed class Production
     }
 
     /// <summary>Waits until a session of the runner runs a statement whose text contains <paramref name="fragment"/>.</summary>
-    public Task WaitForRunnerQueryAsync(string fragment) =>
+    public Task WaitForRunnerQueryAsync(string fragment, RunnerProcess? runner = null) =>
         WaitUntilAsync(
             $"SELECT count(*) FROM pg_stat_activity WHERE datname = '{Name}' AND state = 'active' AND query LIKE '%{fragment.Replace("'", "''")}%' AND pid <> pg_backend_pid()",
-            $"the runner to run '{fragment}'");
+            $"the runner to run '{fragment}'",
+            runner);
 
     /// <summary>
     /// Everything a deploy may change, as one comparable value: the schema (canonical snapshot hash), every table's

@@ -58,7 +58,8 @@ internal static class ReleaseWorkshop
             "package", "--engine", "PostgreSql", "--publish-dir", publish, "--package-id", "shop", "--version", version,
             "--state-dir", Path.Combine(project, "obj"), "--baseline", baseline, "--signing-certificate", Keys.Value.Pfx, "--project-dir", project,
         };
-        arguments.AddRange(migrations.SelectMany(m => new[] { "--migration", Write("Migrations", m) }));
+        // The project holds production's history too (V1): the package step plans against the baseline with it.
+        arguments.AddRange(migrations.Prepend(new Script("V1__shop.sql", Production.V1)).SelectMany(m => new[] { "--migration", Write("Migrations", m) }));
         arguments.AddRange(checks.SelectMany(c => new[] { "--check", Write("Checks", c) }));
         arguments.AddRange(verify.SelectMany(v => new[] { "--verify", Write("Verify", v) }));
         using var runner = RunnerProcess.Start(Path.Combine(CliDirectory, "migrate.dll"), arguments, new Dictionary<string, string> { [PasswordVariable] = SigningPassword });
@@ -98,7 +99,7 @@ internal static class ReleaseWorkshop
     private static string FindCli()
     {
         // The same configuration as this test assembly (bin/<Configuration>/net10.0/…).
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         var directory = Path.Combine(RepositoryPaths.Root, "src", "MigrationTasks.Cli", "bin", configuration, "net8.0");
         return File.Exists(Path.Combine(directory, "migrate.dll"))
             ? directory

@@ -22,6 +22,8 @@ internal sealed partial class RunnerProcess : IDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _exited.Task.IsCompleted;
+
     public string Output
     {
         get

@@ -281,6 +281,9 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
     {
         run.Path.Mark(FlowChart.Investigate, StepState.Failed, "the deploy lock was lost: " + lost.Message);
         var committed = run.Migrations.Where(m => m.State == "applied").Select(m => m.Script).ToList();
+        // Nothing of this run committed: its attempt is closed as failed, so that it does not block the next deploy;
+        // what it committed otherwise is for a person to judge against what the other deploy did.
+        await RecordQuietlyAsync(run, committed.Count == 0 ? DeployState.Failed : DeployState.NeedsPerson, "the deploy lock was lost: " + lost.Message);
         var exit = run.NeedsPerson(
             "stopped: the deploy lock was lost; needs a person",
             Diagnostic.Error(
@@ -288,7 +291,6 @@ public sealed class ProductionRunner(IMigrationEngine engine, Reporter reporter)
                 $"{lost.Message} This run committed {(committed.Count == 0 ? "nothing" : string.Join(", ", committed))}" +
                 (run.Attempt is { } attempt ? $" (deploy attempt {attempt.Id})" : "") +
                 ". Find the other deploy (its report, or pg_stat_activity / sys.dm_exec_sessions), let it finish, then run this deploy again: it resumes from what the history records."));
-        await RecordQuietlyAsync(run, DeployState.NeedsPerson, "the deploy lock was lost: " + lost.Message);
         return exit;
     }
 

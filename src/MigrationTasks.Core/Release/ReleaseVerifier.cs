@@ -203,8 +203,25 @@ public static class ReleaseVerifier
         var cms = new SignedCms(new ContentInfo(manifest), detached: true);
         try
         {
-            cms.Decode(File.ReadAllBytes(signaturePath));
+            var signature = File.ReadAllBytes(signaturePath);
+            // The decoder reads one encoded value and ignores what follows: a signature file with bytes added is not
+            // the one that was published, whatever the bytes.
+            System.Formats.Asn1.AsnDecoder.ReadEncodedValue(signature, System.Formats.Asn1.AsnEncodingRules.BER, out _, out _, out var length);
+            if (length != signature.Length)
+            {
+                throw new CryptographicException($"{signature.Length - length} byte(s) follow the signature");
+            }
+
+            cms.Decode(signature);
             cms.CheckSignature(verifySignatureOnly: true);
+        }
+        catch (System.Formats.Asn1.AsnContentException e)
+        {
+            problems.Add(Diagnostic.Error(
+                DiagnosticCodes.InvalidSignature,
+                $"{ReleaseLayout.SignatureName} is not a signature ({e.Message.TrimEnd('.')}): it was damaged or replaced. Do not deploy this package; publish it again.",
+                signaturePath));
+            return null;
         }
         catch (CryptographicException e)
         {

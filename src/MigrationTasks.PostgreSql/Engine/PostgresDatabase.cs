@@ -17,8 +17,11 @@ internal sealed class PostgresDatabase : ITargetDatabase
     /// </summary>
     private const int StatementsPerBatch = 200;
 
-    /// <summary>The application_name prefix of the production runner's migration sessions (see <see cref="EndOrphanedDeploySessionsAsync"/>).</summary>
-    internal const string DeploySessionName = PostgresConnections.ApplicationName + " deploy";
+    /// <summary>
+    /// The application_name prefix of the production runner's migration sessions (see <see cref="EndOrphanedDeploySessionsAsync"/>);
+    /// unlike the lock session's ("… deploy lock"), which another runner may hold or wait with.
+    /// </summary>
+    internal const string DeploySessionName = PostgresConnections.ApplicationName + " migrate";
 
     /// <summary>
     /// Every session of the runner waits at times (idle between steps, idle in a transaction while pg_dump reads its
@@ -78,6 +81,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
     public async Task<string?> WhyReadOnlyAsync(CancellationToken cancellationToken)
     {
+        await SessionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(
             """
             SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('default_transaction_read_only'),
@@ -101,10 +105,11 @@ internal sealed class PostgresDatabase : ITargetDatabase
     }
 
     public async Task<IReadOnlyList<DeployAttempt>> ReadDeployAttemptsAsync(CancellationToken cancellationToken) =>
-        await PostgresDeployJournal.ReadAsync(_connection, null, cancellationToken);
+        await PostgresDeployJournal.ReadAsync(await SessionAsync(cancellationToken), null, cancellationToken);
 
     public async Task RecordDeployAttemptAsync(DeployAttempt attempt, CancellationToken cancellationToken)
     {
+        await SessionAsync(cancellationToken);
         await EnsureHistoryAsync(cancellationToken);
         await PostgresDeployJournal.RecordAsync(_connection, null, attempt, cancellationToken);
     }
@@ -152,17 +157,19 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
     public async Task<IReleaseTransaction> BeginReleaseTransactionAsync(ApplyContext context, CancellationToken cancellationToken)
     {
+        await SessionAsync(cancellationToken);
         await EnsureHistoryAsync(cancellationToken);
         await NameSessionAsync(context, cancellationToken);
         var transaction = await _connection.BeginTransactionAsync(cancellationToken);
         return new PostgresReleaseTransaction(this, _connection, transaction, context);
     }
 
-    public Task<IReadOnlyList<HistoryEntry>> ReadHistoryAsync(CancellationToken cancellationToken) =>
-        PostgresHistory.ReadAsync(_connection, cancellationToken);
+    public async Task<IReadOnlyList<HistoryEntry>> ReadHistoryAsync(CancellationToken cancellationToken) =>
+        await PostgresHistory.ReadAsync(await SessionAsync(cancellationToken), cancellationToken);
 
     public async Task ApplyAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
     {
+        await SessionAsync(cancellationToken);
         await EnsureHistoryAsync(cancellationToken);
         await NameSessionAsync(context, cancellationToken);
         try
@@ -190,6 +197,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
     public async Task<TestRun> RunTestAsync(PreparedScript test, CancellationToken cancellationToken)
     {
+        await SessionAsync(cancellationToken);
         TestRun run;
         await using (var transaction = await _connection.BeginTransactionAsync(cancellationToken))
         {
@@ -227,8 +235,8 @@ internal sealed class PostgresDatabase : ITargetDatabase
         return result.ToRun(error, clock.Elapsed);
     }
 
-    public Task<SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken) =>
-        SchemaSnapshotReader.ReadAsync(_connection, null, cancellationToken);
+    public async Task<SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken) =>
+        await SchemaSnapshotReader.ReadAsync(await SessionAsync(cancellationToken), null, cancellationToken);
 
     public async Task<IRehearsal> BeginRehearsalAsync(CancellationToken cancellationToken) =>
         new PostgresRehearsal(_connection, await _connection.BeginTransactionAsync(cancellationToken));
@@ -250,8 +258,8 @@ internal sealed class PostgresDatabase : ITargetDatabase
         return (new ShadowDatabase(shadow, async () => await ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None)), null);
     }
 
-    public Task<DatabaseBackup> BackupAsync(string backupDirectory, bool hashRows, CancellationToken cancellationToken) =>
-        PostgresBackups.BackupAsync(_connection, _settings, DisplayName, backupDirectory, hashRows, cancellationToken);
+    public async Task<DatabaseBackup> BackupAsync(string backupDirectory, bool hashRows, CancellationToken cancellationToken) =>
+        await PostgresBackups.BackupAsync(await SessionAsync(cancellationToken), _settings, DisplayName, backupDirectory, hashRows, cancellationToken);
 
     public async Task RestoreAsync(DatabaseBackup backup, RestoreOptions options, CancellationToken cancellationToken)
     {
@@ -273,6 +281,20 @@ internal sealed class PostgresDatabase : ITargetDatabase
         await _connection.DisposeAsync();
         _connection = await OpenConnectionAsync(_settings, cancellationToken);
         _historyEnsured = false;
+    }
+
+    /// <summary>
+    /// The session, opened again when the server ended the last one (a terminated backend, a restart): what a
+    /// failure left must be read back on a working session before the runner decides how to recover.
+    /// </summary>
+    private async Task<NpgsqlConnection> SessionAsync(CancellationToken cancellationToken)
+    {
+        if (_connection.FullState is System.Data.ConnectionState.Broken or System.Data.ConnectionState.Closed)
+        {
+            await ReconnectAsync(cancellationToken);
+        }
+
+        return _connection;
     }
 
     public async Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken)

@@ -146,6 +146,22 @@ public sealed class ReleaseVerifierTests
         Assert.That(ReleaseVerifier.Verify(release.Directory, trust, allowUnsigned: true).Passed, Is.False, "--allow-unsigned never excuses a broken signature");
     }
 
+    [TestCase(new byte[] { 0x20 })]
+    [TestCase(new byte[] { 0x30, 0x00 })]
+    public void A_signature_file_with_bytes_appended_fails_with_MIG5011(byte[] appended)
+    {
+        var (release, trust) = SignedRelease();
+        using (var signature = File.Open(release.PathOf(ReleaseLayout.SignatureName), FileMode.Append))
+        {
+            signature.Write(appended);
+        }
+
+        var result = ReleaseVerifier.Verify(release.Directory, trust, allowUnsigned: false);
+
+        Assert.That(Codes(result), Is.EqualTo(DiagnosticCodes.InvalidSignature));
+        Assert.That(result.Diagnostics.Single().Message, Does.Contain("follow the signature"));
+    }
+
     [TestCase("../outside.sql")]
     [TestCase("migrations/../../outside.sql")]
     [TestCase("/etc/hostname")]
