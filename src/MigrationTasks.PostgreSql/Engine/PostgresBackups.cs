@@ -1,5 +1,6 @@
 using System.Data;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
@@ -126,13 +127,28 @@ internal static partial class PostgresBackups
         string proof, format, sha256;
         try
         {
-            await using (file)
+            // Hashed on its way into the file: one pass over the dump instead of a second read of it.
+            using var hasher = SHA256.Create();
+            try
             {
-                facts = await DumpInSnapshotAsync(connection, tools, environment, file, displayName, hashRows, cancellationToken);
+                await using (file)
+                {
+                    await using (var hashing = new CryptoStream(file, hasher, CryptoStreamMode.Write, leaveOpen: true))
+                    {
+                        facts = await DumpInSnapshotAsync(connection, tools, environment, hashing, displayName, hashRows, cancellationToken);
+                    }
+
+                    // pg_dump syncs a file it writes itself; written through us, the dump is synced here, before a deploy relies on it.
+                    file.Flush(flushToDisk: true);
+                }
+            }
+            catch (IOException e)
+            {
+                throw Failed(displayName, $"writing the dump to {partialPath} failed: {e.Message}");
             }
 
+            sha256 = Convert.ToHexString(hasher.Hash!).ToLowerInvariant();
             (proof, format) = await ProveAsync(tools, environment, partialPath, facts.Tables, displayName, cancellationToken);
-            sha256 = await DatabaseBackup.HashFileAsync(partialPath, cancellationToken);
             File.Move(partialPath, dumpPath);
         }
         catch
@@ -255,14 +271,14 @@ internal static partial class PostgresBackups
     internal static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>
-    /// Writes the dump into <paramref name="file"/> and, in the snapshot pg_dump dumps, reads the schema and every
+    /// Writes the dump into <paramref name="destination"/> and, in the snapshot pg_dump dumps, reads the schema and every
     /// table's fingerprint: the dump, the schema hash and the fingerprints describe one instant.
     /// </summary>
     private static async Task<SnapshotFacts> DumpInSnapshotAsync(
         NpgsqlConnection connection,
         PostgresClientTools tools,
         ClientEnvironment environment,
-        FileStream file,
+        Stream destination,
         string displayName,
         bool hashRows,
         CancellationToken cancellationToken)
@@ -278,7 +294,7 @@ internal static partial class PostgresBackups
         using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // To standard output, not --file: the file is ours, private from its first byte, and if this process dies
         // the pipe breaks and pg_dump exits at its next write instead of finishing a file no one will clean up.
-        var dump = tools.RunIntoAsync("pg_dump", ["--no-password", "--format=custom", $"--snapshot={snapshot}"], environment, file, stopDump.Token);
+        var dump = tools.RunIntoAsync("pg_dump", ["--no-password", "--format=custom", $"--snapshot={snapshot}"], environment, destination, stopDump.Token);
         SchemaSnapshot schema;
         IReadOnlyList<TableFingerprints.Table> tables;
         IReadOnlyList<TableFingerprint> fingerprints;
@@ -300,19 +316,7 @@ internal static partial class PostgresBackups
             throw;
         }
 
-        int exitCode;
-        string errors;
-        try
-        {
-            (exitCode, errors) = await dump;
-            // pg_dump syncs a file it writes itself; written through us, the dump is synced here, before a deploy relies on it.
-            file.Flush(flushToDisk: true);
-        }
-        catch (IOException e)
-        {
-            throw Failed(displayName, $"writing the dump to {file.Name} failed: {e.Message}");
-        }
-
+        var (exitCode, errors) = await dump;
         if (exitCode != 0)
         {
             throw Failed(displayName, $"pg_dump exited with code {exitCode}: {PostgresClientTools.FirstLines(errors)}");
