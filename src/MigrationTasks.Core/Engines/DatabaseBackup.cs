@@ -27,6 +27,7 @@ public sealed partial record DatabaseBackup(
     private const int MetadataVersion = 1;
     private const string MetadataExtension = ".json";
     private const int BackupsListed = 10;
+    private const int DifferencesShown = 20;
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -131,6 +132,21 @@ public sealed partial record DatabaseBackup(
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>
+    /// Creates a new file that only its owner can read and write from the moment it exists (the mode is given to
+    /// open(2), not set afterwards), so no one can open it while a dump is written into it. Fails if it exists.
+    /// </summary>
+    public static FileStream CreatePrivateFile(string path)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return new FileStream(path, options);
+    }
+
     /// <summary>Owner-only permissions where the file system has them (not on Windows, where ACLs of the folder apply).</summary>
     public static void KeepPrivate(string path, UnixFileMode mode)
     {
@@ -216,6 +232,27 @@ public sealed partial record DatabaseBackup(
         {
             throw Unavailable($"the dump of backup {Id}, {DumpPath}, changed since it was taken (SHA-256 {actual}, recorded {DumpSha256}). Nothing was restored.");
         }
+    }
+
+    /// <summary>
+    /// MIG6004 when a restore brought back another schema than this backup recorded, naming the first differences
+    /// (the snapshots' when the backup kept its own, else the hashes); null when the schema is the recorded one.
+    /// </summary>
+    public DiagnosticException? SchemaNotRestored(SchemaSnapshot restored, string displayName)
+    {
+        if (restored.Hash == SchemaHash)
+        {
+            return null;
+        }
+
+        var differences = Schema is null
+            ? [$"schema hash {restored.Hash}, the backup had {SchemaHash}"]
+            : SchemaDiff.Compare(Schema, restored).Select(d => d.ToString()).ToList();
+        var shown = string.Join("; ", differences.Take(DifferencesShown)) + (differences.Count > DifferencesShown ? $"; … and {differences.Count - DifferencesShown} more" : "");
+        return new DiagnosticException(Diagnostic.Error(
+            DiagnosticCodes.RestoreNotVerified,
+            $"backup {Id} was restored into {displayName}, but its schema is not what the backup recorded ({differences.Count} difference(s)): {shown}. " +
+            "The restore is committed. Compare the database with the backup by hand before letting traffic in."));
     }
 
     /// <summary>SHA-256 of a file, lowercase hex.</summary>

@@ -59,13 +59,40 @@ internal sealed class PostgresClientTools
     }
 
     /// <summary>
+    /// Runs one of the programs with its standard output copied into <paramref name="destination"/>: the caller owns
+    /// the file, so it is created with the permissions the caller chose, and a program whose reader is gone (the
+    /// runner was killed) meets a broken pipe at its next write and exits instead of writing on. Ended when
+    /// cancelled or when writing to the destination fails.
+    /// </summary>
+    public async Task<(int ExitCode, string Errors)> RunIntoAsync(
+        string program, IReadOnlyList<string> arguments, ClientEnvironment environment, Stream destination, CancellationToken cancellationToken)
+    {
+        using var process = Start(program, arguments, environment, redirectInput: false);
+        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        // Ending the program ends its output, so the copy stops however the pipe's reads handle cancellation.
+        await using var stop = cancellationToken.Register(() => Kill(process));
+        try
+        {
+            await process.StandardOutput.BaseStream.CopyToAsync(destination, cancellationToken);
+            await WaitAsync(process, cancellationToken);
+        }
+        finally
+        {
+            Kill(process);
+        }
+
+        return (process.ExitCode, environment.Scrub(await errors));
+    }
+
+    /// <summary>
     /// Restores a custom-format dump into the database that <paramref name="environment"/> names, in one
     /// transaction: <c>pg_restore --single-transaction -f -</c> piped into psql with ON_ERROR_STOP, after
-    /// <paramref name="prologue"/> (run first, inside the same transaction). Returns null on success, else what failed;
-    /// on failure nothing was committed.
+    /// <paramref name="prologue"/> (run first, inside the same transaction) and with <paramref name="epilogue"/> run
+    /// after everything pg_restore wrote and just before its COMMIT, which psql gets only once pg_restore has
+    /// succeeded. Returns null on success, else what failed; on failure nothing was committed.
     /// </summary>
     public async Task<string?> RestoreInOneTransactionAsync(
-        string dumpPath, string prologue, ClientEnvironment environment, CancellationToken cancellationToken)
+        string dumpPath, string prologue, string epilogue, ClientEnvironment environment, CancellationToken cancellationToken)
     {
         using var psql = Start("psql", ["--no-psqlrc", "--quiet", "--no-password", "--set", "ON_ERROR_STOP=1", "--file", "-"], environment, redirectInput: true);
         var psqlOutput = psql.StandardOutput.ReadToEndAsync(CancellationToken.None);
@@ -74,6 +101,8 @@ internal sealed class PostgresClientTools
         var restoreErrors = restore.StandardError.ReadToEndAsync(CancellationToken.None);
 
         var restoreSucceeded = false;
+        var committing = false;
+        var psqlEnded = false;
         var psqlLeft = false;
         try
         {
@@ -84,11 +113,17 @@ internal sealed class PostgresClientTools
             var heldBack = await CopyHoldingBackTailAsync(restore.StandardOutput.BaseStream, input, cancellationToken);
             await WaitAsync(restore, cancellationToken);
             restoreSucceeded = restore.ExitCode == 0;
-            if (restoreSucceeded)
+            // The last COMMIT line is pg_restore's own: COPY data before it may hold such a line, nothing after it does.
+            var commit = heldBack.AsSpan().LastIndexOf("\nCOMMIT;\n"u8) + 1;
+            if (restoreSucceeded && commit > 0)
             {
-                await input.WriteAsync(heldBack, cancellationToken);
+                committing = true;
+                await input.WriteAsync(heldBack.AsMemory(0, commit), cancellationToken);
+                await input.WriteAsync(Encoding.UTF8.GetBytes($"{epilogue}\n"), cancellationToken);
+                await input.WriteAsync(heldBack.AsMemory(commit), cancellationToken);
                 psql.StandardInput.Close();
                 await WaitAsync(psql, cancellationToken);
+                psqlEnded = true;
             }
         }
         catch (IOException)
@@ -101,13 +136,13 @@ internal sealed class PostgresClientTools
             // Ending psql before its input ends is what rolls back a restore that did not finish: it never gets the
             // COMMIT. This also covers cancellation.
             Kill(restore);
-            if (!restoreSucceeded || psqlLeft)
+            if (!psqlEnded)
             {
                 Kill(psql);
             }
         }
 
-        if (psqlLeft || (restoreSucceeded && psql.ExitCode != 0))
+        if (psqlLeft || (committing && psql.ExitCode != 0))
         {
             await psql.WaitForExitAsync(CancellationToken.None);
             return $"psql stopped at an error (exit code {psql.ExitCode}): {ErrorsOnly(environment.Scrub(await psqlErrors))}";
@@ -116,6 +151,11 @@ internal sealed class PostgresClientTools
         if (!restoreSucceeded)
         {
             return $"pg_restore could not read the dump (exit code {restore.ExitCode}): {FirstLines(environment.Scrub(await restoreErrors))}";
+        }
+
+        if (!committing)
+        {
+            return "pg_restore's output did not end its transaction with COMMIT, so nothing was committed";
         }
 
         await psqlOutput;

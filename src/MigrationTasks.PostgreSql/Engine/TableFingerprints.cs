@@ -6,50 +6,61 @@ namespace MigrationTasks.PostgreSql.Engine;
 /// <summary>
 /// Every table's row count and content hash: what a backup records and a restore must bring back. The hash is the
 /// sum of a 64-bit hash of each row's text, so it does not depend on the rows' physical order (which a restore
-/// changes), counts duplicates, and needs no memory or sort however big the table is.
+/// changes), counts duplicates, and needs no memory or sort however big the table is. The backup reads them here,
+/// in C#; the restore proves them inside its own transaction with the same SQL (<see cref="RestoredRowsProof"/>).
 /// </summary>
 internal static class TableFingerprints
 {
     /// <summary>How the hash is made, stored with it so that a later version can tell its own from this one.</summary>
-    private const string HashPrefix = "sum-hashtextextended:";
-
-    // A row's text depends on these settings (dates, floats, bytea, money): fixing them makes it the same in the
-    // backup's session and the restore's, whatever the server's or the connection's defaults.
-    private const string CanonicalSettings = """
-        SET LOCAL datestyle = 'ISO, MDY';
-        SET LOCAL intervalstyle = 'postgres';
-        SET LOCAL timezone = 'UTC';
-        SET LOCAL extra_float_digits = 3;
-        SET LOCAL bytea_output = 'hex';
-        SET LOCAL lc_monetary = 'C';
-        """;
-
-    /// <summary>A table by its schema and name as the catalog holds them, and as SQL quotes them.</summary>
-    public sealed record Table(string Schema, string Name, string Quoted);
+    public const string HashPrefix = "sum-hashtextextended:";
 
     /// <summary>
     /// Every ordinary table of the user's schemas (MigrationTasks' history included: a restore brings it back too),
-    /// leaving out extension members, whose contents their extension owns.
+    /// leaving out extension members, whose contents their extension owns: its OID and its name as SQL quotes it.
     /// </summary>
+    public const string TablesQuery = """
+        SELECT c.oid, pg_catalog.format('%I.%I', n.nspname, c.relname) AS quoted
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+          AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+                          WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')
+        """;
+
+    /// <summary>
+    /// A row's text depends on these settings (dates, floats, bytea, money): fixing them makes it the same in the
+    /// backup's session and the restore's, whatever the server's or the connection's defaults.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, string Value)> CanonicalSettings =
+    [
+        ("datestyle", "ISO, MDY"),
+        ("intervalstyle", "postgres"),
+        ("timezone", "UTC"),
+        ("extra_float_digits", "3"),
+        ("bytea_output", "hex"),
+        ("lc_monetary", "C"),
+    ];
+
+    /// <summary>A table by its OID (how pg_restore --list names its data) and its name as SQL quotes it.</summary>
+    public sealed record Table(uint Oid, string Quoted);
+
+    /// <summary>
+    /// The query that reads one table's row count and raw hash (NULL when not hashed, or when it has no rows).
+    /// ONLY: an inheritance child's rows are its own fingerprint, not its parent's too. The alias cannot be taken
+    /// for a column, so the whole row is hashed whatever the table's columns are called.
+    /// </summary>
+    public static string FingerprintQuery(string relation, bool hashRows) =>
+        $"SELECT pg_catalog.count(*), {(hashRows ? "pg_catalog.sum(pg_catalog.hashtextextended(ROW(migrationtasks_row.*)::text, 0)::numeric)::text" : "NULL::text")} " +
+        $"FROM ONLY {relation} AS migrationtasks_row";
+
     public static async Task<IReadOnlyList<Table>> ListAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
-            """
-            SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname)
-            FROM pg_catalog.pg_class c
-            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'r' AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
-              AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
-                              WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')
-            ORDER BY 3
-            """,
-            connection,
-            transaction);
+        await using var command = new NpgsqlCommand($"{TablesQuery} ORDER BY 2", connection, transaction);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var tables = new List<Table>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            tables.Add(new Table(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            tables.Add(new Table(reader.GetFieldValue<uint>(0), reader.GetString(1)));
         }
 
         return tables;
@@ -59,23 +70,16 @@ internal static class TableFingerprints
     public static async Task<IReadOnlyList<TableFingerprint>> ReadAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<Table> tables, bool hashRows, CancellationToken cancellationToken)
     {
-        await using (var settings = new NpgsqlCommand(CanonicalSettings, connection, transaction))
+        var settings = string.Join('\n', CanonicalSettings.Select(s => $"SET LOCAL {s.Name} = '{s.Value}';"));
+        await using (var command = new NpgsqlCommand(settings, connection, transaction))
         {
-            await settings.ExecuteNonQueryAsync(cancellationToken);
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var fingerprints = new List<TableFingerprint>();
         foreach (var table in tables)
         {
-            // ONLY: an inheritance child's rows are its own fingerprint, not its parent's too. The alias cannot be
-            // taken for a column, so the whole row is hashed whatever the table's columns are called.
-            await using var command = new NpgsqlCommand(
-                $"""
-                SELECT pg_catalog.count(*), {(hashRows ? "pg_catalog.sum(pg_catalog.hashtextextended(ROW(migrationtasks_row.*)::text, 0)::numeric)::text" : "NULL::text")}
-                FROM ONLY {table.Quoted} AS migrationtasks_row
-                """,
-                connection,
-                transaction);
+            await using var command = new NpgsqlCommand(FingerprintQuery(table.Quoted, hashRows), connection, transaction);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             // An empty hash means "not hashed": counts only (a table with no rows hashes to "0", not to "").
@@ -83,31 +87,5 @@ internal static class TableFingerprints
         }
 
         return fingerprints;
-    }
-
-    /// <summary>What differs between the fingerprints a backup recorded and the ones read now.</summary>
-    public static IReadOnlyList<string> Compare(IReadOnlyList<TableFingerprint> recorded, IReadOnlyList<TableFingerprint> now)
-    {
-        var current = now.ToDictionary(t => t.Table, StringComparer.Ordinal);
-        var differences = new List<string>();
-        foreach (var expected in recorded)
-        {
-            if (!current.Remove(expected.Table, out var found))
-            {
-                differences.Add($"table {expected.Table} ({expected.Rows} rows at backup) is missing");
-            }
-            else if (found.Rows != expected.Rows)
-            {
-                differences.Add($"table {expected.Table} has {found.Rows} rows, the backup had {expected.Rows}");
-            }
-            else if (expected.ContentHash.Length > 0 && found.ContentHash != expected.ContentHash)
-            {
-                differences.Add($"table {expected.Table} has its {found.Rows} rows but different contents (hash {found.ContentHash}, the backup had {expected.ContentHash})");
-            }
-        }
-
-        differences.AddRange(current.Values.OrderBy(t => t.Table, StringComparer.Ordinal)
-            .Select(t => $"table {t.Table} ({t.Rows} rows) was not in the backup"));
-        return differences;
     }
 }

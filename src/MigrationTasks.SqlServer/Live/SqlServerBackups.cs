@@ -18,7 +18,6 @@ namespace MigrationTasks.SqlServer.Live;
 internal static class SqlServerBackups
 {
     public const string DumpExtension = ".bak";
-    private const int DifferencesShown = 20;
 
     /// <summary>SERVERPROPERTY('EngineEdition') values of the cloud editions that cannot BACKUP TO DISK.</summary>
     public static string? WhyNoDiskBackup(int engineEdition) => engineEdition switch
@@ -206,16 +205,9 @@ internal static class SqlServerBackups
 
         await using var restored = await SqlServerDatabase.OpenConnectionAsync(SqlServerConnections.ForDatabase(settings, database), cancellationToken);
         var schema = await SqlServerSchemaReader.ReadAsync(restored, null, cancellationToken);
-        if (schema.Hash != backup.SchemaHash)
+        if (backup.SchemaNotRestored(schema, displayName) is { } notRestored)
         {
-            var differences = backup.Schema is null
-                ? [$"schema hash {schema.Hash}, the backup had {backup.SchemaHash}"]
-                : SchemaDiff.Compare(backup.Schema, schema).Select(d => d.ToString()).ToList();
-            var shown = string.Join("; ", differences.Take(DifferencesShown)) + (differences.Count > DifferencesShown ? $"; … and {differences.Count - DifferencesShown} more" : "");
-            throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.RestoreNotVerified,
-                $"backup {backup.Id} was restored into {displayName}, but its schema is not what the backup recorded ({differences.Count} difference(s)): {shown}. " +
-                "Compare the database with the backup by hand before letting traffic in."));
+            throw notRestored;
         }
     }
 
