@@ -109,7 +109,7 @@ public sealed partial class BackupRestoreTests
         await PostgresServer.QueryAsync(connectionString, change + "SELECT 1");
         Assert.That(await StateAsync(connectionString), Is.Not.EqualTo(atBackup));
 
-        await database.RestoreAsync(backup, CancellationToken.None);
+        await database.RestoreAsync(backup, new RestoreOptions(DiscardLaterWrites: true), CancellationToken.None);
 
         Assert.That(await StateAsync(connectionString), Is.EqualTo(atBackup));
         Assert.That(
@@ -144,7 +144,7 @@ public sealed partial class BackupRestoreTests
         var before = await StateAsync(shop.ConnectionString);
 
         var forged = DatabaseBackup.Load(folder, backup.Id);
-        var error = Assert.ThrowsAsync<DiagnosticException>(() => database.RestoreAsync(forged, CancellationToken.None))!;
+        var error = Assert.ThrowsAsync<DiagnosticException>(() => database.RestoreAsync(forged, new RestoreOptions(DiscardLaterWrites: true), CancellationToken.None))!;
 
         Assert.That(error.Diagnostics.Single().Code, Is.EqualTo(DiagnosticCodes.RestoreFailed));
         Assert.That(error.Diagnostics.Single().Message, Does.Contain("failed and was rolled back: the database is exactly as it was before the restore")
