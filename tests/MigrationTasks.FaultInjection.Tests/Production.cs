@@ -70,6 +70,9 @@ internal sealed class Production
         var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { ApplicationName = applicationName ?? "application" };
         var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync();
+        // The test's own sessions (the gate, the application) must outlive the idle timeouts a test sets on production.
+        await using var keep = new NpgsqlCommand("SET idle_session_timeout = 0; SET idle_in_transaction_session_timeout = 0", connection);
+        await keep.ExecuteNonQueryAsync();
         return connection;
     }
 

@@ -49,6 +49,13 @@ public sealed partial record DatabaseBackup(
     public IReadOnlyList<TableFingerprint> Tables { get; init; } = [];
 
     /// <summary>
+    /// Every table's write counters just before the backup (PostgreSQL: pg_stat_user_tables): a restore compares them
+    /// with the counters then, less the deploy's own writes, to learn whether other sessions wrote since. Null when the
+    /// engine keeps none (a restore then cannot tell, and says so).
+    /// </summary>
+    public IReadOnlyList<TableWriteCounter>? WriteCounters { get; init; }
+
+    /// <summary>
     /// What a restore of this backup is proven by, in words: always the schema; the rows when the engine counted
     /// them at backup (PostgreSQL), their contents too when it hashed them (--hash-rows). A SQL Server backup records
     /// the schema only: its CHECKSUM protects the file, not the table contents.
@@ -124,7 +131,8 @@ public sealed partial record DatabaseBackup(
             Duration.TotalSeconds,
             Proof,
             Tables,
-            Schema?.Objects);
+            Schema?.Objects,
+            WriteCounters);
         var path = MetadataPath(backupDirectory, Id);
         var temporary = path + ".tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(document, Json));
@@ -212,6 +220,7 @@ public sealed partial record DatabaseBackup(
             Format = document.Format ?? "",
             Schema = schema,
             Tables = document.Tables ?? [],
+            WriteCounters = document.WriteCounters,
         };
     }
 
@@ -309,8 +318,14 @@ public sealed partial record DatabaseBackup(
         double DurationSeconds,
         string Proof,
         IReadOnlyList<TableFingerprint>? Tables,
-        IReadOnlyList<SchemaObject>? Schema);
+        IReadOnlyList<SchemaObject>? Schema,
+        IReadOnlyList<TableWriteCounter>? WriteCounters = null);
 }
+
+/// <summary>How many rows had been inserted, updated and deleted in a table (ever, as the server counts), at one moment.</summary>
+/// <param name="Oid">The table's identity on the server (its name may change, and may hold anything).</param>
+/// <param name="Table">Schema-qualified, quoted as SQL would, for messages.</param>
+public sealed record TableWriteCounter(uint Oid, string Table, long Inserted, long Updated, long Deleted);
 
 /// <summary>A table's content at backup time: its rows and an order-independent hash of them.</summary>
 /// <param name="Table">Schema-qualified, quoted as SQL would, e.g. <c>public.orders</c>.</param>

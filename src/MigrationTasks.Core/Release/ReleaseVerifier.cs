@@ -63,11 +63,11 @@ public static class ReleaseVerifier
         var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         try
         {
-            var (manifest, signer) = Verify(root, trust, allowUnsigned, problems, contents);
+            var (manifest, signer, manifestSha256) = Verify(root, trust, allowUnsigned, problems, contents);
             return new ReleaseVerification(root, manifest, problems.Any(p => p.IsError) ? null : signer, problems)
             {
                 Contents = contents,
-                ManifestSha256 = contents.GetValueOrDefault(ReleaseLayout.ManifestName) is { } manifestBytes ? Common.Sha256.Hex(manifestBytes) : null,
+                ManifestSha256 = manifestSha256,
             };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -78,7 +78,8 @@ public static class ReleaseVerifier
         }
     }
 
-    private static (ReleaseManifest? Manifest, string? Signer) Verify(
+    /// <returns>The manifest (when readable), the trusted signer (when established), and the manifest's SHA-256.</returns>
+    private static (ReleaseManifest? Manifest, string? Signer, string? ManifestSha256) Verify(
         string root, string? trust, bool allowUnsigned, List<Diagnostic> problems, Dictionary<string, byte[]> contents)
     {
         var manifestPath = Path.Combine(root, ReleaseLayout.ManifestName);
@@ -90,11 +91,11 @@ public static class ReleaseVerifier
                     ? $"the release folder {root} has no {ReleaseLayout.ManifestName}: it is not a release package. Publish the database project again."
                     : $"there is no release folder at {root}. Pass --release-dir, or run the migrate.dll that `dotnet publish` put beside release/.",
                 manifestPath));
-            return (null, null);
+            return (null, null, null);
         }
 
         var manifestBytes = File.ReadAllBytes(manifestPath);
-        contents[ReleaseLayout.ManifestName] = manifestBytes;
+        var manifestSha256 = Common.Sha256.Hex(manifestBytes);
         var signer = CheckSignature(root, manifestBytes, trust, allowUnsigned, problems);
 
         ReleaseManifest manifest;
@@ -105,7 +106,7 @@ public static class ReleaseVerifier
         catch (InvalidDataException e)
         {
             problems.Add(Diagnostic.Error(DiagnosticCodes.ReleaseManifestInvalid, $"{ReleaseLayout.ManifestName} cannot be used: {e.Message}.", manifestPath));
-            return (null, null);
+            return (null, null, null);
         }
 
         var packageRoot = Path.GetDirectoryName(root);
@@ -115,7 +116,7 @@ public static class ReleaseVerifier
                 DiagnosticCodes.ReleaseManifestMissing,
                 $"the release folder {root} is the root of the file system, so there is no package folder around it to hold its runner. Copy the whole publish folder elsewhere.",
                 manifestPath));
-            return (manifest, null);
+            return (manifest, null, manifestSha256);
         }
 
         // A hostile manifest must not make the verifier read (or report on) anything outside the folder.
@@ -137,7 +138,7 @@ public static class ReleaseVerifier
                 problems);
         if (unsafePaths > 0)
         {
-            return (manifest, null);
+            return (manifest, null, manifestSha256);
         }
 
         // The baseline the deploy compares production with is read through the manifest like every other file:
@@ -154,7 +155,7 @@ public static class ReleaseVerifier
 
         CheckFiles(root, manifest, problems, contents);
         CheckPackageFiles(packageRoot, releaseFolderName, manifest, problems);
-        return (manifest, signer);
+        return (manifest, signer, manifestSha256);
     }
 
     /// <summary>Checks manifest.json.sig; returns the signer's description when it is the trusted one.</summary>

@@ -123,6 +123,8 @@ internal static partial class PostgresBackups
             throw Failed(displayName, $"{partialPath} cannot be created: {e.Message}");
         }
 
+        // Before the snapshot: a write between the two counts as one made after the backup (the safe side).
+        var counters = await PostgresWriteCounters.ReadAsync(connection, cancellationToken);
         SnapshotFacts facts;
         string proof, format, sha256;
         try
@@ -173,6 +175,7 @@ internal static partial class PostgresBackups
             Format = format,
             Schema = facts.Schema,
             Tables = facts.Fingerprints,
+            WriteCounters = counters,
         };
         backup.Save(folder);
         return backup;

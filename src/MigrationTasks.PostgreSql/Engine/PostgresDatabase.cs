@@ -161,7 +161,8 @@ internal sealed class PostgresDatabase : ITargetDatabase
         await EnsureHistoryAsync(cancellationToken);
         await NameSessionAsync(context, cancellationToken);
         var transaction = await _connection.BeginTransactionAsync(cancellationToken);
-        return new PostgresReleaseTransaction(this, _connection, transaction, context);
+        var ownAtStart = context.DeployId is null ? null : await PostgresWriteCounters.OwnAsync(_connection, transaction, cancellationToken);
+        return new PostgresReleaseTransaction(this, _connection, transaction, context, ownAtStart);
     }
 
     public async Task<IReadOnlyList<HistoryEntry>> ReadHistoryAsync(CancellationToken cancellationToken) =>
@@ -266,12 +267,22 @@ internal sealed class PostgresDatabase : ITargetDatabase
         // A restore follows a failure: the migration's session may be broken, in an aborted transaction, or holding
         // locks the restore would wait on. A new session starts clean; ending the old one releases its locks.
         await ReconnectAsync(cancellationToken);
-        await PostgresBackups.RestoreAsync(_connection, _settings, DisplayName, backup, cancellationToken);
-        // The restore put back the history schema as the backup had it.
-        _historyEnsured = false;
-        if (options.Attempt is { } attempt)
+        var hooks = new RestoreHooks(
+            PostgresWriteCounters.GuardSql(backup, options.Attempt?.Id, LockHolder, [.. new[] { LockHolder?.Pid, _connection.ProcessID }.OfType<int>()], options.DiscardLaterWrites),
+            options.Attempt is { } attempt ? PostgresDeployJournal.UpsertSql(attempt) : "");
+        try
         {
-            await RecordDeployAttemptAsync(attempt, CancellationToken.None);
+            await PostgresBackups.RestoreAsync(_connection, _settings, DisplayName, backup, cancellationToken, hooks);
+        }
+        catch (Diagnostics.DiagnosticException failed)
+            when (failed.Diagnostics[0].Code == Diagnostics.DiagnosticCodes.RestoreFailed && PostgresWriteCounters.Refusal(backup.Id, failed.Diagnostics[0].Message) is { } refusal)
+        {
+            throw refusal;
+        }
+        finally
+        {
+            // The restore put back the history schema as the backup had it.
+            _historyEnsured = false;
         }
     }
 
@@ -390,28 +401,68 @@ internal sealed class PostgresDatabase : ITargetDatabase
     {
         var statements = step.Script.Statements;
         await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
+        if (LockTimeoutSql(context, local: true) is { Length: > 0 } lockTimeout)
+        {
+            await ExecuteAsync(lockTimeout, cancellationToken, transaction);
+        }
+
+        // A deploy's migration runs in a savepoint: when it fails, what it wrote (rolled back, yet counted by the
+        // server) is still recorded as the deploy's own, so that a restore does not take it for someone else's.
+        var ownAtStart = context.DeployId is null ? null : await PostgresWriteCounters.OwnAsync(_connection, transaction, cancellationToken);
+        if (ownAtStart is not null)
+        {
+            await ExecuteAsync("SAVEPOINT migrationtasks_migration", cancellationToken, transaction);
+        }
+
         try
         {
-            if (LockTimeoutSql(context, local: true) is { Length: > 0 } lockTimeout)
-            {
-                await ExecuteAsync(lockTimeout, cancellationToken, transaction);
-            }
-
             // Claimed before the first statement: a concurrent deploy of the same migration waits here, not half-way.
             var claim = await PostgresHistory.ClaimAsync(_connection, transaction, step, context, LockHolder, cancellationToken);
             await ExecuteBatchedAsync(_connection, transaction, statements, cancellationToken);
             await PostgresHistory.CompleteClaimAsync(_connection, transaction, claim, step, cancellationToken);
+            if (ownAtStart is not null)
+            {
+                await PostgresWriteCounters.RecordOwnAsync(_connection, transaction, context.DeployId!, ownAtStart, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
         }
-        catch (ScriptFailedException failure)
+        catch (Exception failure) when (failure is ScriptFailedException or OperationCanceledException)
         {
-            await transaction.RollbackAsync(CancellationToken.None);
-            if (context.RecordFailures)
+            await RecordRolledBackWritesAsync(transaction, context, ownAtStart);
+            if (failure is ScriptFailedException failed && context.RecordFailures)
             {
-                await PostgresHistory.InsertAsync(_connection, step, context, "failed", 0, Describe(failure), null, CancellationToken.None);
+                await PostgresHistory.InsertAsync(_connection, step, context, "failed", 0, Describe(failed), null, CancellationToken.None);
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// After a deploy's migration failed (or was cancelled) in its savepoint: rolls the migration back, keeps the
+    /// record of what it wrote, and commits only that. Without a deploy, or when the session broke, a plain rollback.
+    /// </summary>
+    private async Task RecordRolledBackWritesAsync(NpgsqlTransaction transaction, ApplyContext context, IReadOnlyDictionary<uint, (long, long, long)>? ownAtStart)
+    {
+        if (ownAtStart is not null && _connection.FullState == System.Data.ConnectionState.Open)
+        {
+            try
+            {
+                await ExecuteAsync("ROLLBACK TO SAVEPOINT migrationtasks_migration", CancellationToken.None, transaction);
+                await PostgresWriteCounters.RecordOwnAsync(_connection, transaction, context.DeployId!, ownAtStart, CancellationToken.None);
+                await transaction.CommitAsync(CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            {
+                // The session is gone: the server rolls back; what it wrote stays unaccounted for (see PostgresWriteCounters).
+            }
+        }
+
+        if (_connection.FullState == System.Data.ConnectionState.Open)
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
         }
     }
 
@@ -440,32 +491,52 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
     private async Task ApplyStatementByStatementAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
     {
+        // No statement lock timeout here: a CONCURRENTLY build waits for other transactions by design, without
+        // blocking them, and one that gave up would leave an invalid index behind for its retry to trip on.
         var statements = step.Script.Statements;
-        if (LockTimeoutSql(context, local: false) is { Length: > 0 } lockTimeout)
-        {
-            await ExecuteAsync(lockTimeout, cancellationToken);
-        }
-
         var id = await PostgresHistory.InsertAsync(_connection, step, context, "running", step.FirstStatement, null, LockHolder, cancellationToken);
+        // A deploy measures what each stretch of statements outside a transaction writes (see PostgresWriteCounters).
+        var measure = context.DeployId is not null;
+        PostgresWriteCounters.OutsideProbe? stretch = null;
         // Where the script's own BEGIN opened a transaction it has not ended yet (-1: none open).
         var openedAt = -1;
         for (var i = step.FirstStatement; i < statements.Count; i++)
         {
+            if (measure && openedAt < 0)
+            {
+                stretch ??= await PostgresWriteCounters.BeginOutsideAsync(_connection, LockHolder?.Pid, cancellationToken);
+            }
+
             try
             {
                 await using var command = VerbatimSql.Command(statements[i].Text, _connection);
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
-            catch (PostgresException e)
+            catch (Exception e) when (e is PostgresException or OperationCanceledException)
             {
-                var failure = Failure(e, statements[i], i + 1);
+                var failure = e is PostgresException server ? Failure(server, statements[i], i + 1) : null;
                 await RecordFailureAsync(id, step, i, failure, openedAt);
+                if (measure && _connection.FullState == System.Data.ConnectionState.Open)
+                {
+                    await PostgresWriteCounters.EndOutsideAsync(_connection, stretch, context.DeployId!, LockHolder?.Pid, CancellationToken.None);
+                }
+
+                if (failure is null)
+                {
+                    throw;
+                }
+
                 throw failure;
             }
 
             var done = i + 1 == statements.Count;
             var inScriptTransaction = await PostgresHistory.UpdateProgressAsync(_connection, id, step, i + 1, done ? "success" : "running", null, LockHolder, cancellationToken);
             openedAt = inScriptTransaction ? (openedAt < 0 ? i : openedAt) : -1;
+            if (measure && !inScriptTransaction)
+            {
+                // Outside a transaction again: the stretch (one statement, or a transaction the script ran) is measured.
+                stretch = await PostgresWriteCounters.EndOutsideAsync(_connection, stretch, context.DeployId!, LockHolder?.Pid, cancellationToken);
+            }
         }
 
         if (openedAt >= 0)
@@ -481,6 +552,11 @@ internal sealed class PostgresDatabase : ITargetDatabase
                 "The statements from this one on were undone.",
                 "End the transaction with COMMIT in the script, or remove the BEGIN.");
             await RecordFailureAsync(id, step, openedAt, failure, openedAt);
+            if (measure)
+            {
+                await PostgresWriteCounters.EndOutsideAsync(_connection, stretch, context.DeployId!, LockHolder?.Pid, CancellationToken.None);
+            }
+
             throw failure;
         }
 
@@ -494,7 +570,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
     /// Records where a statement-by-statement migration stopped. Inside a transaction the script opened, the failure
     /// aborted it: it is rolled back first, taking back the statements since its BEGIN and their progress rows.
     /// </summary>
-    private async Task RecordFailureAsync(long id, MigrationStep step, int statement, ScriptFailedException failure, int openedAt)
+    private async Task RecordFailureAsync(long id, MigrationStep step, int statement, ScriptFailedException? failure, int openedAt)
     {
         if (openedAt >= 0 && _connection.FullState == System.Data.ConnectionState.Open)
         {
@@ -504,7 +580,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
         if (_connection.FullState == System.Data.ConnectionState.Open)
         {
-            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statement, "failed", Describe(failure), null, CancellationToken.None);
+            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statement, "failed", failure is null ? "cancelled" : Describe(failure), null, CancellationToken.None);
         }
     }
 

@@ -9,7 +9,10 @@ namespace MigrationTasks.PostgreSql.Engine;
 /// A release in one PostgreSQL transaction (see <see cref="IReleaseTransaction"/>): Flyway's "group" and Atlas's
 /// "--tx-mode all". The server rolls it back by itself when the runner dies or the connection drops before COMMIT.
 /// </summary>
-internal sealed class PostgresReleaseTransaction(PostgresDatabase database, NpgsqlConnection connection, NpgsqlTransaction transaction, ApplyContext context)
+/// <param name="ownAtStart">The transaction's write counters at its start, when the release is a deploy's: at the
+/// commit, what it wrote is recorded as the deploy's own (see <see cref="PostgresWriteCounters"/>).</param>
+internal sealed class PostgresReleaseTransaction(
+    PostgresDatabase database, NpgsqlConnection connection, NpgsqlTransaction transaction, ApplyContext context, IReadOnlyDictionary<uint, (long Inserted, long Updated, long Deleted)>? ownAtStart)
     : IReleaseTransaction
 {
     /// <summary>
@@ -21,6 +24,7 @@ internal sealed class PostgresReleaseTransaction(PostgresDatabase database, Npgs
 
     private bool _committed;
     private bool _started;
+    private bool _disposed;
 
     public async Task ApplyAsync(MigrationStep step, CancellationToken cancellationToken)
     {
@@ -47,6 +51,12 @@ internal sealed class PostgresReleaseTransaction(PostgresDatabase database, Npgs
         // A savepoint keeps the query's changes (and an error, which aborts the transaction) from the release.
         await ExecuteAsync("SAVEPOINT migrationtasks_query", cancellationToken);
         var run = await PostgresDatabase.RunQueryAsync(connection, transaction, query, cancellationToken);
+        if (connection.FullState != System.Data.ConnectionState.Open && run.Error?.InnerException is { } lost)
+        {
+            // Not the query's failure: the session is gone (terminated, the server stopped), and the release with it.
+            throw lost;
+        }
+
         await ExecuteAsync("ROLLBACK TO SAVEPOINT migrationtasks_query", cancellationToken);
         await ExecuteAsync("RELEASE SAVEPOINT migrationtasks_query", cancellationToken);
         return run;
@@ -55,6 +65,11 @@ internal sealed class PostgresReleaseTransaction(PostgresDatabase database, Npgs
     public async Task CommitAsync(DeployAttempt attempt, CancellationToken cancellationToken)
     {
         await ResetAsync(cancellationToken);
+        if (ownAtStart is not null)
+        {
+            await PostgresWriteCounters.RecordOwnAsync(connection, transaction, context.DeployId!, ownAtStart, cancellationToken);
+        }
+
         await PostgresDeployJournal.RecordAsync(connection, transaction, attempt, cancellationToken);
         if (database.LockHolder is { } holder)
         {
@@ -74,6 +89,12 @@ internal sealed class PostgresReleaseTransaction(PostgresDatabase database, Npgs
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_committed && connection.FullState == System.Data.ConnectionState.Open)
         {
             try

@@ -224,6 +224,14 @@ internal sealed class SqlServerDatabase : ITargetDatabase
 
     public async Task RestoreAsync(DatabaseBackup backup, RestoreOptions options, CancellationToken cancellationToken)
     {
+        if (!options.DiscardLaterWrites)
+        {
+            // SQL Server keeps no per-table write counters that survive as PostgreSQL's do: the runner cannot prove
+            // that nobody wrote since the backup, so it never restores over a live database on its own.
+            throw new WritesSinceBackupException(backup.Id, [
+                "unknown: SQL Server keeps no write counters the runner can compare, so whether other sessions wrote since the backup cannot be told"]);
+        }
+
         // RESTORE needs the database to itself: our own session goes first, and the next call opens a new one.
         await _connection.DisposeAsync();
         _sessionUsed = true;
