@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using MigrationTasks.Scripts;
 using Microsoft.SqlServer.TransactSql.ScriptDom;
 
@@ -5,10 +6,11 @@ namespace MigrationTasks.SqlServer.Scripts;
 
 /// <summary>
 /// Follows <c>@@TRANCOUNT</c> through a script's own BEGIN/COMMIT/ROLLBACK TRANSACTION statements, to find one that a
-/// script run batch by batch leaves open (MIG2027). Statements under IF, WHILE, BEGIN…END and TRY…CATCH count in the
-/// order they are written, whichever branch would run: a COMMIT or ROLLBACK anywhere after a BEGIN TRANSACTION
-/// (typically one in the TRY and one in the CATCH) is taken to end it, so that only a BEGIN nothing can end is
-/// refused. Bodies of procedures, functions and triggers do not count: creating one runs none of its statements.
+/// script run batch by batch leaves open (MIG2027). Without running it, so branches are guessed in the script's
+/// favour: statements under BEGIN…END, TRY…CATCH and WHILE count in the order they are written (a COMMIT in the TRY
+/// and a ROLLBACK in the CATCH both end what the TRY began); of an IF…ELSE IF…ELSE chain, the branch that leaves the
+/// fewest transactions open counts, and an IF without ELSE counts as taken. Bodies of procedures, functions and
+/// triggers do not count: creating one runs none of its statements.
 /// </summary>
 public static class TSqlTransactionBlocks
 {
@@ -39,63 +41,52 @@ public static class TSqlTransactionBlocks
     {
         ArgumentNullException.ThrowIfNull(script);
 
-        var count = new TranCount();
-        foreach (var statement in script.Batches.SelectMany(b => b.Statements))
-        {
-            count.Follow(statement);
-        }
-
-        return count.Outermost;
+        // As deep as the script is nested, like the parse that made the tree.
+        return TSqlScriptParser.OnParserStack(() => FollowAll(TranCount.None, script.Batches.SelectMany(b => b.Statements)).Outermost);
     }
 
-    private sealed class TranCount
+    private static TranCount FollowAll(TranCount count, IEnumerable<TSqlStatement>? statements) =>
+        (statements ?? []).Aggregate(count, Follow);
+
+    private static TranCount Follow(TranCount count, TSqlStatement? statement) => statement switch
     {
-        private readonly Stack<BeginTransactionStatement> _open = new();
-        private readonly HashSet<string> _savepoints = new(StringComparer.OrdinalIgnoreCase);
+        BeginTransactionStatement begin => count.Begin(begin),
+        // COMMIT only lowers @@TRANCOUNT by one; the outermost commits.
+        CommitTransactionStatement => count.Commit(),
+        SaveTransactionStatement { Name.Value: { } savepoint } => count with { Savepoints = count.Savepoints.Add(savepoint) },
+        // Without a savepoint's name, ROLLBACK ends every level at once.
+        RollbackTransactionStatement rollback when rollback.Name?.Value is not { } name || !count.Savepoints.Contains(name) => count.RollBack(),
+        BeginEndBlockStatement block => FollowAll(count, block.StatementList?.Statements),
+        TryCatchStatement tryCatch => FollowAll(FollowAll(count, tryCatch.TryStatements?.Statements), tryCatch.CatchStatements?.Statements),
+        IfStatement chain => Branches(chain).Select(branch => Follow(count, branch)).MinBy(after => after.Depth)!,
+        WhileStatement loop => Follow(count, loop.Statement),
+        _ => count,
+    };
 
-        public BeginTransactionStatement? Outermost => _open.LastOrDefault();
-
-        public void Follow(TSqlStatement? statement)
+    /// <summary>The statements of an IF, its ELSE IFs and its last ELSE, if any: one of them runs.</summary>
+    private static IEnumerable<TSqlStatement> Branches(IfStatement chain)
+    {
+        for (IfStatement? current = chain; current is not null; current = current.ElseStatement as IfStatement)
         {
-            switch (statement)
+            yield return current.ThenStatement;
+            if (current.ElseStatement is { } last and not IfStatement)
             {
-                case BeginTransactionStatement begin:
-                    _open.Push(begin);
-                    break;
-                case CommitTransactionStatement:
-                    // COMMIT only lowers @@TRANCOUNT by one; the outermost commits.
-                    _open.TryPop(out _);
-                    break;
-                case SaveTransactionStatement save when save.Name?.Value is { } savepoint:
-                    _savepoints.Add(savepoint);
-                    break;
-                case RollbackTransactionStatement rollback when rollback.Name?.Value is not { } name || !_savepoints.Contains(name):
-                    // Without a savepoint's name, ROLLBACK ends every level at once.
-                    _open.Clear();
-                    break;
-                case BeginEndBlockStatement block:
-                    FollowAll(block.StatementList?.Statements);
-                    break;
-                case TryCatchStatement tryCatch:
-                    FollowAll(tryCatch.TryStatements?.Statements);
-                    FollowAll(tryCatch.CatchStatements?.Statements);
-                    break;
-                case IfStatement branch:
-                    Follow(branch.ThenStatement);
-                    Follow(branch.ElseStatement);
-                    break;
-                case WhileStatement loop:
-                    Follow(loop.Statement);
-                    break;
+                yield return last;
             }
         }
+    }
 
-        private void FollowAll(IEnumerable<TSqlStatement>? statements)
-        {
-            foreach (var statement in statements ?? [])
-            {
-                Follow(statement);
-            }
-        }
+    /// <param name="Open">The BEGIN TRANSACTIONs not yet ended, innermost on top.</param>
+    private sealed record TranCount(ImmutableStack<BeginTransactionStatement> Open, int Depth, ImmutableHashSet<string> Savepoints)
+    {
+        public static readonly TranCount None = new([], 0, ImmutableHashSet.Create<string>(StringComparer.OrdinalIgnoreCase));
+
+        public BeginTransactionStatement? Outermost => Open.LastOrDefault();
+
+        public TranCount Begin(BeginTransactionStatement begin) => this with { Open = Open.Push(begin), Depth = Depth + 1 };
+
+        public TranCount Commit() => Depth == 0 ? this : this with { Open = Open.Pop(), Depth = Depth - 1 };
+
+        public TranCount RollBack() => this with { Open = [], Depth = 0 };
     }
 }

@@ -34,13 +34,16 @@ public sealed class TSqlScriptParserTests
     [TestCase("subqueries", 2_000)]
     [TestCase("case", 3_000)]
     [TestCase("union", 40_000)]
+    [TestCase("else if", 10_000)]
     public void Nesting_and_chains_far_beyond_what_the_default_stack_holds_parse(string kind, int count)
     {
         var sql = kind switch
         {
             "subqueries" => "SELECT " + string.Concat(Enumerable.Repeat("(SELECT ", count)) + "1" + new string(')', count),
             "case" => "SELECT " + string.Concat(Enumerable.Repeat("CASE WHEN 1 = 1 THEN ", count)) + "1" + string.Concat(Enumerable.Repeat(" END", count)),
-            _ => "INSERT INTO dbo.t (a)\n" + string.Join("\nUNION ALL ", Enumerable.Range(0, count).Select(i => $"SELECT {i}")),
+            "union" => "INSERT INTO dbo.t (a)\n" + string.Join("\nUNION ALL ", Enumerable.Range(0, count).Select(i => $"SELECT {i}")),
+            _ => "-- migrationtasks: no-transaction\nDECLARE @x int = 1;\n"
+                 + string.Join("\nELSE ", Enumerable.Range(0, count).Select(i => $"IF @x = {i} BEGIN TRANSACTION")) + "\nCOMMIT;\n",
         };
 
         var script = OnSmallStack(() => Prepare(sql));

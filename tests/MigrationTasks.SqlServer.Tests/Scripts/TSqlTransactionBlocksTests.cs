@@ -14,6 +14,7 @@ public sealed class TSqlTransactionBlocksTests
     [TestCase("BEGIN TRAN;\nSAVE TRANSACTION before_update;\nUPDATE dbo.t SET a = 2;\nROLLBACK TRANSACTION before_update;\n", 2, 1)]
     [TestCase("IF @@TRANCOUNT = 0\n    BEGIN TRANSACTION;\nUPDATE dbo.t SET a = 2;\n", 3, 5)]
     [TestCase("COMMIT;\nGO\nBEGIN TRAN;\nUPDATE dbo.t SET a = 2;\n", 4, 1)]
+    [TestCase("DECLARE @x int = 1;\nIF @x = 1 COMMIT ELSE BEGIN TRAN;\nIF @x = 2 BEGIN TRAN ELSE BEGIN TRAN;\n", 4, 11)]
     public void A_batch_by_batch_script_that_leaves_its_own_transaction_open_is_MIG2027_at_the_BEGIN_TRANSACTION(string batches, int line, int column)
     {
         var e = Assert.Throws<DiagnosticException>(() => Prepare(Marker + batches))!;
@@ -28,6 +29,8 @@ public sealed class TSqlTransactionBlocksTests
     [TestCase("BEGIN TRY\n  BEGIN TRANSACTION;\n  UPDATE dbo.t SET a = 2;\n  COMMIT;\nEND TRY\nBEGIN CATCH\n  IF @@TRANCOUNT > 0 ROLLBACK;\n  THROW;\nEND CATCH\n")]
     [TestCase("BEGIN TRANSACTION;\nBEGIN TRY\n  UPDATE dbo.t SET a = 2;\n  COMMIT;\nEND TRY\nBEGIN CATCH\n  ROLLBACK;\n  THROW;\nEND CATCH\n")]
     [TestCase("BEGIN TRAN;\nUPDATE dbo.t SET a = 2;\nIF @@ERROR <> 0 ROLLBACK ELSE COMMIT;\n")]
+    [TestCase("DECLARE @x int = 1;\nIF @x = 1 BEGIN TRAN ELSE IF @x = 2 BEGIN TRAN ELSE BEGIN TRAN;\nUPDATE dbo.t SET a = 2;\nCOMMIT;\n")]
+    [TestCase("BEGIN TRAN;\nIF @@TRANCOUNT > 0 COMMIT;\n")]
     [TestCase("DECLARE @i int = 0;\nWHILE @i < 3\nBEGIN\n  BEGIN TRAN;\n  SET @i += 1;\n  COMMIT;\nEND\n")]
     [TestCase("CREATE PROCEDURE dbo.p AS\nBEGIN\n  BEGIN TRANSACTION;\n  UPDATE dbo.t SET a = 2;\nEND\nGO\n")]
     [TestCase("SELECT 'BEGIN TRAN';\n-- BEGIN TRAN\n/* BEGIN TRANSACTION */\n")]
