@@ -58,9 +58,12 @@ public static class TSqlScriptParser
 
     /// <summary>
     /// Runs <paramref name="work"/> on a thread with the parser's stack, for the parse and for walks of the tree it
-    /// makes, which are as deep as the script is nested. Blocks until it is done; rethrows what it throws.
+    /// makes, which are as deep as the script is nested.
     /// </summary>
-    internal static T OnParserStack<T>(Func<T> work)
+    internal static T OnParserStack<T>(Func<T> work) => OnOwnThread(work, ParserStackSize);
+
+    /// <summary>Runs <paramref name="work"/> on a new thread with a stack of that size; blocks until it is done and rethrows what it throws.</summary>
+    internal static T OnOwnThread<T>(Func<T> work, int stackSize)
     {
         T? result = default;
         ExceptionDispatchInfo? failure = null;
@@ -77,7 +80,7 @@ public static class TSqlScriptParser
                     failure = ExceptionDispatchInfo.Capture(e);
                 }
             },
-            ParserStackSize)
+            stackSize)
         {
             Name = "ScriptDom parser",
             IsBackground = true,

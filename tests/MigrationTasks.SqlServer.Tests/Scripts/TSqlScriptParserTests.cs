@@ -53,25 +53,5 @@ public sealed class TSqlScriptParserTests
 
     private static PreparedScript Prepare(string sql) => new SqlServerEngine().Prepare("V1__deep.sql", sql);
 
-    private static T OnSmallStack<T>(Func<T> action)
-    {
-        T? result = default;
-        Exception? failure = null;
-        var thread = new Thread(
-            () =>
-            {
-                try
-                {
-                    result = action();
-                }
-                catch (Exception e)
-                {
-                    failure = e;
-                }
-            },
-            1024 * 1024);
-        thread.Start();
-        thread.Join();
-        return failure is null ? result! : throw failure;
-    }
+    private static T OnSmallStack<T>(Func<T> action) => TSqlScriptParser.OnOwnThread(action, 1024 * 1024);
 }
