@@ -1,6 +1,6 @@
+using System.IO.Enumeration;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
-using System.IO.Enumeration;
 using System.Text;
 using MigrationTasks.Diagnostics;
 

@@ -36,7 +36,7 @@ public sealed class TSqlScriptFuzzTests
     [Test]
     public void Random_fragments_of_batches_quotes_comments_and_transactions_prepare_or_are_refused()
     {
-        Fuzzing.Run("tsql-fragments", 200, random => TextFuzz.FromFragments(random, Alphabet), Prepares, Encoding.UTF8.GetBytes);
+        Fuzzing.Run("tsql-fragments", 150, random => TextFuzz.FromFragments(random, Alphabet), Prepares, Encoding.UTF8.GetBytes);
     }
 
     [Test]
@@ -49,7 +49,7 @@ public sealed class TSqlScriptFuzzTests
     public void SqlShop_scripts_with_random_edits_prepare_or_are_refused()
     {
         Assert.That(Corpus, Has.Count.GreaterThan(15), "the SqlShop sample's scripts");
-        Fuzzing.Run("tsql-mutations", 250, random => TextFuzz.Mutated(random, Corpus, Alphabet), Prepares, Encoding.UTF8.GetBytes);
+        Fuzzing.Run("tsql-mutations", 200, random => TextFuzz.Mutated(random, Corpus, Alphabet), Prepares, Encoding.UTF8.GetBytes);
     }
 
     private static void Prepares(string sql)
