@@ -76,6 +76,9 @@ public static class DiagnosticCodes
     /// <summary>A SQL Server project has both Schema/ (state-based) and Migrations/: the migrations are ignored.</summary>
     public const string MigrationsBesideSchema = "MIG2026";
 
+    /// <summary>A script that runs outside the runner's transaction opens one of its own and never ends it.</summary>
+    public const string UnendedTransaction = "MIG2027";
+
     /// <summary>A database test returned rows: the rows are the failures it found.</summary>
     public const string TestFailed = "MIG3001";
 

@@ -89,6 +89,17 @@ public sealed record ReleaseManifest(
             throw new InvalidDataException("it lacks packageId, version, engine, expectedPreState, files or packageFiles");
         }
 
+        // The pre-state check looks each entry up by its script: a missing one would crash the runner mid-deploy.
+        if (manifest.ExpectedPreState.History.Any(h => h?.Script is null || h.Checksum is null))
+        {
+            throw new InvalidDataException("an expectedPreState history entry lacks its script or checksum");
+        }
+
+        if (manifest.ExpectedPostState is { SchemaHash: null })
+        {
+            throw new InvalidDataException("its expectedPostState lacks its schemaHash");
+        }
+
         if (manifest.Files.Any(f => f is null || f.Path is null || f.Sha256 is null))
         {
             throw new InvalidDataException("a files entry lacks its path or sha256");

@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Text;
@@ -94,7 +95,7 @@ public static class ReleaseVerifier
             return (null, null, null);
         }
 
-        var manifestBytes = File.ReadAllBytes(manifestPath);
+        var manifestBytes = ReadBytes(manifestPath);
         var manifestSha256 = Common.Sha256.Hex(manifestBytes);
         var signer = CheckSignature(root, manifestBytes, trust, allowUnsigned, problems);
 
@@ -204,7 +205,7 @@ public static class ReleaseVerifier
         var cms = new SignedCms(new ContentInfo(manifest), detached: true);
         try
         {
-            var signature = File.ReadAllBytes(signaturePath);
+            var signature = ReadBytes(signaturePath);
             // The decoder reads one encoded value and ignores what follows: a signature file with bytes added is not
             // the one that was published, whatever the bytes.
             System.Formats.Asn1.AsnDecoder.ReadEncodedValue(signature, System.Formats.Asn1.AsnEncodingRules.BER, out _, out _, out var length);
@@ -286,9 +287,15 @@ public static class ReleaseVerifier
             }
         }
 
-        // Hidden files too: a file nobody sees is still a file the deploy might pick up.
-        var everyFile = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
-        foreach (var path in Directory.EnumerateFiles(root, "*", everyFile).Order(StringComparer.Ordinal))
+        // Hidden files too: a file nobody sees is still a file the deploy might pick up. A symbolic link is one entry,
+        // never entered: a link to a folder may point anywhere, or at a folder around it, which never ends.
+        var everyEntry = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
+        var entries = new FileSystemEnumerable<string>(root, (ref FileSystemEntry entry) => entry.ToFullPath(), everyEntry)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory || IsLink(entry),
+            ShouldRecursePredicate = (ref FileSystemEntry entry) => !IsLink(entry),
+        };
+        foreach (var path in entries.Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
             if (!listed.Contains(relative) && !ReleaseLayout.IsManifestOrSignature(relative))
@@ -300,6 +307,15 @@ public static class ReleaseVerifier
             }
         }
     }
+
+    private static bool IsLink(in FileSystemEntry entry) => (entry.Attributes & FileAttributes.ReparsePoint) != 0;
+
+    /// <summary>
+    /// A file's bytes; one whose size is 0 is not opened. A FIFO or a device, which a hostile package may hold in
+    /// place of a file, reports 0 and would block the read (a FIFO until someone writes to it) or never end it; a
+    /// plain empty file has nothing to read.
+    /// </summary>
+    private static byte[] ReadBytes(string path) => new FileInfo(path).Length == 0 ? [] : File.ReadAllBytes(path);
 
     /// <summary>
     /// The package folder around release/: every listed file there with its hash, and no unlisted file that the .NET
@@ -369,7 +385,7 @@ public static class ReleaseVerifier
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = ReadBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -24,7 +24,9 @@ public sealed class PostgresEngine : IMigrationEngine
             throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.ScriptSyntax, e.Message, path, e.Line, e.Column));
         }
 
-        return new PreparedScript(path, text, statements, OutsideTransactionReason(path, text, statements));
+        var outsideTransactionReason = OutsideTransactionReason(path, text, statements);
+        TransactionBlocks.RefuseUnended(path, statements, outsideTransactionReason);
+        return new PreparedScript(path, text, statements, outsideTransactionReason);
     }
 
     public async Task<ITargetDatabase> ConnectAsync(string connectionString, CancellationToken cancellationToken) =>

@@ -131,7 +131,7 @@ public static class TransactionRules
         return target is "SCHEMA" or "DATABASE" or "SYSTEM" ? "REINDEX " + target : null;
     }
 
-    private static bool IsRollbackToSavepoint(IReadOnlyList<string> words) =>
+    internal static bool IsRollbackToSavepoint(IReadOnlyList<string> words) =>
         WordAt(words, 1) == "TO" || (WordAt(words, 1) is "WORK" or "TRANSACTION" && WordAt(words, 2) == "TO");
 
     // CLUSTER [VERBOSE] without a table reclusters every table, one transaction each.
@@ -156,7 +156,7 @@ public static class TransactionRules
         firstWord is "BEGIN" or "COMMIT" or "END" or "ABORT" or "START" or "PREPARE" or "ROLLBACK" or "VACUUM"
             or "CLUSTER" or "DISCARD" or "REINDEX" or "CREATE" or "DROP" or "ALTER";
 
-    private static string WordAt(IReadOnlyList<string> words, int index) => index < words.Count ? words[index] : "";
+    internal static string WordAt(IReadOnlyList<string> words, int index) => index < words.Count ? words[index] : "";
 
     private static bool IsMarkerLine(string text, SqlToken comment) =>
         StartsLine(text, comment.Start)

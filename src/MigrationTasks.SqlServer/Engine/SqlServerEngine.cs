@@ -19,7 +19,10 @@ public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigra
 
     public string Name => "SqlServer";
 
-    /// <summary>Splits the script into its GO batches; every syntax error of the file is reported (MIG2010).</summary>
+    /// <summary>
+    /// Splits the script into its GO batches; every syntax error of the file is reported (MIG2010), and a script run
+    /// batch by batch that leaves a BEGIN TRANSACTION of its own open is refused (MIG2027).
+    /// </summary>
     public PreparedScript Prepare(string path, string text)
     {
         var (script, errors) = TSqlScriptParser.Parse(_platform, path, text);
@@ -29,7 +32,9 @@ public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigra
         }
 
         var batches = TSqlScriptParser.Batches(script, text);
-        return new PreparedScript(path, text, batches, OutsideTransactionReason(path, text, script));
+        var outsideTransactionReason = OutsideTransactionReason(path, text, script);
+        TSqlTransactionBlocks.RefuseUnended(path, script, outsideTransactionReason);
+        return new PreparedScript(path, text, batches, outsideTransactionReason);
     }
 
     /// <summary>

@@ -59,6 +59,9 @@ public sealed class ReleaseManifestTests
     [TestCase("{\"schemaVersion\":1}", "schemaVersion is 1, and this runner reads version 2")]
     [TestCase("{\"schemaVersion\":2}", "lacks")]
     [TestCase("[1,2]", "not valid manifest JSON")]
+    [TestCase("{\"schemaVersion\":2,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"PostgreSql\",\"expectedPreState\":{\"history\":[null]},\"files\":[],\"packageFiles\":[]}", "history entry lacks")]
+    [TestCase("{\"schemaVersion\":2,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"PostgreSql\",\"expectedPreState\":{\"history\":[{\"version\":\"1\"}]},\"files\":[],\"packageFiles\":[]}", "history entry lacks")]
+    [TestCase("{\"schemaVersion\":2,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"PostgreSql\",\"expectedPreState\":{\"history\":[]},\"expectedPostState\":{},\"files\":[],\"packageFiles\":[]}", "expectedPostState lacks")]
     public void A_manifest_it_cannot_trust_is_refused_with_the_reason(string json, string reason)
     {
         Assert.That(() => ReleaseManifest.Parse(json), Throws.InstanceOf<InvalidDataException>().With.Message.Contains(reason));

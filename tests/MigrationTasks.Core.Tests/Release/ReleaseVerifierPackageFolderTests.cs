@@ -50,6 +50,29 @@ public sealed class ReleaseVerifierPackageFolderTests
     }
 
     [Test]
+    public void A_runner_file_or_the_manifest_replaced_by_a_FIFO_is_refused_without_being_opened()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Ignore("FIFOs are made with mkfifo");
+        }
+
+        var (package, trust) = SignedPackage();
+        File.Delete(package.PathBeside("Npgsql.dll"));
+        Traps.MakeFifo(package.PathBeside("Npgsql.dll"));
+
+        var result = Traps.Within(() => Verify(package, trust));
+
+        Assert.That(result.Diagnostics.Select(d => (d.Code, d.File)), Is.EqualTo(new[] { (DiagnosticCodes.ReleaseFileChanged, (string?)package.PathBeside("Npgsql.dll")) }));
+
+        var manifest = package.PathOf(ReleaseLayout.ManifestName);
+        File.Delete(manifest);
+        Traps.MakeFifo(manifest);
+
+        Assert.That(Codes(Traps.Within(() => Verify(package, trust))), Is.EqualTo($"{DiagnosticCodes.InvalidSignature}, {DiagnosticCodes.ReleaseManifestInvalid}"));
+    }
+
+    [Test]
     public void A_release_folder_given_with_a_trailing_slash_is_checked_with_the_runner_around_it()
     {
         var (package, trust) = SignedPackage();

@@ -208,6 +208,42 @@ public sealed class ReleaseVerifierTests
     }
 
     [Test]
+    public void Symbolic_links_to_folders_in_the_release_folder_are_reported_not_followed_even_in_a_loop()
+    {
+        var (release, trust) = SignedRelease();
+        Directory.CreateSymbolicLink(release.PathOf("migrations/loop"), "..");
+        Directory.CreateSymbolicLink(release.PathOf("checks/out"), Path.GetTempPath());
+
+        // Followed, the loop never ended: release/migrations/loop/migrations/loop/…
+        var result = Traps.Within(() => ReleaseVerifier.Verify(release.Directory, trust, allowUnsigned: false));
+
+        Assert.That(result.Diagnostics.Select(d => (d.Code, d.File)), Is.EquivalentTo(new[]
+        {
+            (DiagnosticCodes.UnlistedReleaseFile, (string?)release.PathOf("checks/out")),
+            (DiagnosticCodes.UnlistedReleaseFile, (string?)release.PathOf("migrations/loop")),
+        }));
+    }
+
+    [Test]
+    public void A_listed_file_replaced_by_a_FIFO_fails_with_MIG5014_without_being_opened()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Ignore("FIFOs are made with mkfifo");
+        }
+
+        var (release, trust) = SignedRelease();
+        var script = release.PathOf("migrations/V1__create.sql");
+        File.Delete(script);
+        Traps.MakeFifo(script);
+
+        // Opened, the FIFO blocked the verifier until someone wrote to it.
+        var result = Traps.Within(() => ReleaseVerifier.Verify(release.Directory, trust, allowUnsigned: false));
+
+        Assert.That(result.Diagnostics.Select(d => (d.Code, d.File)), Is.EqualTo(new[] { (DiagnosticCodes.ReleaseFileChanged, (string?)script) }));
+    }
+
+    [Test]
     public void A_verified_release_resolves_its_files_inside_the_folder()
     {
         var (release, trust) = SignedRelease();

@@ -166,6 +166,22 @@ public sealed class MigrationRunnerTests
     }
 
     [Test]
+    public async Task A_no_transaction_file_that_never_commits_the_transaction_it_begins_is_refused_before_anything_runs()
+    {
+        var workspace = await MigrationWorkspace.CreateAsync();
+        workspace.Write("V1__table.sql", "CREATE TABLE t (a int);");
+        var file = workspace.Write("V2__unended.sql", "-- migrationtasks: no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\nBEGIN;\nINSERT INTO t VALUES (1);");
+
+        var problems = await workspace.DeployAsync();
+
+        Assert.That(problems.Select(p => p.ToString()), Has.One.StartsWith($"{file}(3,1): error MIG2027: BEGIN opens a transaction that the script never ends"));
+        Assert.That(await workspace.ScalarAsync("SELECT to_regclass('public.t') IS NULL"), Is.EqualTo("t"), "not even V1 ran");
+        var history = await workspace.ScalarAsync("SELECT to_regclass('migrationtasks.history')::text");
+        var recorded = history is null ? "0" : await workspace.ScalarAsync("SELECT count(*) FROM migrationtasks.history");
+        Assert.That(recorded, Is.EqualTo("0"), "the history is empty");
+    }
+
+    [Test]
     public async Task Versions_apply_in_numeric_order_and_repeatables_after_them()
     {
         var workspace = await MigrationWorkspace.CreateAsync();

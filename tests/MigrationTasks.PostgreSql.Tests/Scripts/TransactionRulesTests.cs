@@ -1,3 +1,6 @@
+using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
+using MigrationTasks.PostgreSql.Engine;
 using MigrationTasks.PostgreSql.Scripts;
 
 namespace MigrationTasks.PostgreSql.Tests.Scripts;
@@ -113,6 +116,77 @@ public sealed class TransactionRulesTests
     {
         Assert.That(TransactionRules.HasNoTransactionMarker(script), Is.False);
     }
+
+    [TestCase("CREATE TABLE t (a int);\nBEGIN;\nINSERT INTO t VALUES (1);", 3, 1, "BEGIN")]
+    [TestCase("BEGIN WORK;\nCOMMIT;\n\n  begin transaction isolation level serializable;\nUPDATE t SET a = 2;", 5, 3, "BEGIN")]
+    [TestCase("START TRANSACTION READ WRITE;\nUPDATE t SET a = 2;", 2, 1, "START TRANSACTION")]
+    [TestCase("BEGIN;\nBEGIN;\nUPDATE t SET a = 2;", 2, 1, "BEGIN")]
+    [TestCase("BEGIN;\nUPDATE t SET a = 2;\nCOMMIT AND CHAIN;\nUPDATE t SET a = 3;", 4, 1, "COMMIT AND CHAIN")]
+    [TestCase("BEGIN;\nUPDATE t SET a = 2;\nrollback work and chain;", 4, 1, "ROLLBACK AND CHAIN")]
+    [TestCase("BEGIN;\nSAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\nRELEASE SAVEPOINT s;", 2, 1, "BEGIN")]
+    [TestCase("BEGIN;\nCOMMIT PREPARED 'other';\nROLLBACK PREPARED 'another';", 2, 1, "BEGIN")]
+    [TestCase("BEGIN;\nDO $$ BEGIN COMMIT; END $$;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;", 2, 1, "BEGIN")]
+    public void A_no_transaction_script_that_ends_inside_a_transaction_it_opened_is_MIG2027_at_the_statement_that_opened_it(
+        string statements, int line, int column, string opener)
+    {
+        var e = Assert.Throws<DiagnosticException>(() => Prepare(Marker + statements))!;
+
+        Assert.That(e.Diagnostics.Single().ToString(), Does.StartWith($"V1__a.sql({line},{column}): error MIG2027: {opener} opens a transaction that the script never ends"));
+    }
+
+    [Test]
+    public void The_MIG2027_message_says_why_nothing_would_commit_and_what_to_do()
+    {
+        var e = Assert.Throws<DiagnosticException>(() => Prepare(Marker + "BEGIN;\nUPDATE t SET a = 2;"))!;
+
+        Assert.That(e.Diagnostics.Single().ToString(), Is.EqualTo(
+            "V1__a.sql(2,1): error MIG2027: BEGIN opens a transaction that the script never ends: the file runs statement by statement outside "
+            + "the runner's transaction (marked '-- migrationtasks: no-transaction'), so nothing would commit the statements after it, and they "
+            + "would be rolled back when the session ends. Nothing was run. Add COMMIT; where the transaction should end, or remove the BEGIN."));
+    }
+
+    [Test]
+    public void A_script_of_only_transaction_control_runs_outside_a_transaction_and_is_checked_too()
+    {
+        var e = Assert.Throws<DiagnosticException>(() => Prepare("VACUUM;\nBEGIN;"))!;
+
+        Assert.That(e.Diagnostics.Single().ToString(), Does.StartWith("V1__a.sql(2,1): error MIG2027: BEGIN opens a transaction"));
+        Assert.That(e.Diagnostics.Single().Message, Does.Contain("(VACUUM at line 1)"));
+    }
+
+    [TestCase("BEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;")]
+    [TestCase("begin;\nINSERT INTO t VALUES (1);\nend;")]
+    [TestCase("BEGIN WORK;\nINSERT INTO t VALUES (1);\nABORT;")]
+    [TestCase("START TRANSACTION;\nROLLBACK;")]
+    [TestCase("BEGIN;\nSAVEPOINT s;\nROLLBACK TO s;\nCOMMIT WORK;")]
+    [TestCase("BEGIN;\nPREPARE TRANSACTION 'tx1';\nCOMMIT PREPARED 'tx1';")]
+    [TestCase("BEGIN;\nCOMMIT AND NO CHAIN;")]
+    [TestCase("BEGIN;\nCOMMIT AND CHAIN;\nINSERT INTO t VALUES (1);\nCOMMIT;")]
+    [TestCase("COMMIT;\nCOMMIT AND CHAIN;")]
+    [TestCase("CREATE INDEX CONCURRENTLY i ON t (a);\nDO $$ BEGIN PERFORM 1; END $$;")]
+    [TestCase("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;")]
+    [TestCase("CREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$;\nCALL p();")]
+    [TestCase("CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN 1; END';")]
+    [TestCase("SELECT 'BEGIN';\nCREATE TABLE \"BEGIN\" (a int);\n/* BEGIN; */ -- BEGIN;\nSELECT 1;")]
+    public void A_no_transaction_script_that_ends_every_transaction_it_opens_is_accepted(string statements)
+    {
+        Assert.That(Prepare(Marker + statements).InTransaction, Is.False);
+    }
+
+    [Test]
+    public void A_transactional_script_holding_its_own_BEGIN_and_COMMIT_stays_refused_as_a_mixed_script()
+    {
+        // BEGIN and COMMIT cannot run inside the runner's transaction (the COMMIT would commit it early), so a
+        // script that also holds ordinary statements is MIG2005 before its transaction blocks are looked at.
+        var e = Assert.Throws<DiagnosticException>(() => Prepare("BEGIN;\nINSERT INTO t VALUES (1);"))!;
+
+        Assert.That(e.Diagnostics.Single().ToString(), Does.StartWith("V1__a.sql(1,1): error MIG2005: transaction control statement cannot run inside a transaction"));
+    }
+
+    private const string Marker = "-- migrationtasks: no-transaction\n";
+
+    private static PreparedScript Prepare(string script) =>
+        new PostgresEngine().Prepare("V1__a.sql", script);
 
     private static string? Reason(string sql) =>
         TransactionRules.WhyNotInTransaction(PostgresStatementSplitter.Split(sql).Single());
