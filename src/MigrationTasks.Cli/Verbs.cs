@@ -153,7 +153,7 @@ internal static class Verbs
             arguments.Optional("window") is { } window ? MaintenanceWindow.Parse(window) : null,
             Seconds(arguments, "monitor-seconds") ?? TimeSpan.Zero,
             arguments.Flag("hash-rows"),
-            StatementLocks(arguments),
+            StatementLocks(arguments, verification.Manifest?.StatementLockTimeout),
             arguments.Flag("transaction-per-migration"),
             arguments.Flag("discard-later-writes"));
         var report = await new ProductionRunner(Engine(verification.Manifest?.Engine ?? "PostgreSql"), reporter)
@@ -198,12 +198,14 @@ internal static class Verbs
 
     /// <summary>
     /// --lock-wait (seconds one statement may wait for a table lock; 0: no limit) and --lock-retries (tries after the
-    /// first): how a deploy keeps an ALTER from queueing the application behind a long reader.
+    /// first): how a deploy keeps an ALTER from queueing the application behind a long reader. Without --lock-wait,
+    /// the release's MigrationStatementLockTimeout (from its manifest), else the default.
     /// </summary>
-    private static LockWaitPolicy StatementLocks(Arguments arguments)
+    private static LockWaitPolicy StatementLocks(Arguments arguments, TimeSpan? fromRelease)
     {
         var defaults = LockWaitPolicy.Default;
-        var timeout = Seconds(arguments, "lock-wait") is { } wait ? (wait == TimeSpan.Zero ? null : wait) : defaults.Timeout;
+        var wait = Seconds(arguments, "lock-wait") ?? fromRelease ?? defaults.Timeout;
+        var timeout = wait == TimeSpan.Zero ? null : wait;
         var tries = arguments.Optional("lock-retries") switch
         {
             null => defaults.Tries,
@@ -241,7 +243,8 @@ internal static class Verbs
         arguments.Optional("staging-report"),
         arguments.Optional("project-dir"),
         // The runner packaged is this CLI's own folder, wherever MigrationCliPath pointed (a dev build in tests).
-        AppContext.BaseDirectory);
+        AppContext.BaseDirectory,
+        Seconds(arguments, "statement-lock-timeout"));
 
     /// <summary><c>migrate baseline</c>: production's history and schema, read-only, into a MigrationBaseline file.</summary>
     private static async Task BaselineAsync(IMigrationEngine engine, Arguments arguments, Reporter reporter, CancellationToken cancellationToken)

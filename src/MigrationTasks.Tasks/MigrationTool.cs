@@ -43,6 +43,9 @@ namespace MigrationTasks.Tasks
 
         public string LockTimeout { get; set; } = "";
 
+        /// <summary>MigrationStatementLockTimeout (seconds), carried in the release's manifest.</summary>
+        public string StatementLockTimeout { get; set; } = "";
+
         public ITaskItem[] Checks { get; set; } = [];
 
         public string ReportDirectory { get; set; } = "";
@@ -124,6 +127,7 @@ namespace MigrationTasks.Tasks
             Add(lines, "junit", JUnitFile);
             Add(lines, "suite", SuiteName);
             Add(lines, "lock-timeout", LockTimeout);
+            Add(lines, "statement-lock-timeout", StatementLockTimeout);
             Add(lines, "report-dir", ReportDirectory);
             Add(lines, "findings-as-errors", FindingsAsErrors ? "true" : "");
             Add(lines, "publish-dir", PublishDirectory);

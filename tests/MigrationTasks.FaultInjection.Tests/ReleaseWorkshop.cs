@@ -96,8 +96,16 @@ internal static class ReleaseWorkshop
         return (pfx, pem);
     }
 
+    /// <summary>Names a folder holding another build of the CLI to run the suite against (e.g. an older runner, to see what it broke).</summary>
+    public const string CliOverrideVariable = "MIGRATIONTASKS_FAULT_SUITE_CLI";
+
     private static string FindCli()
     {
+        if (Environment.GetEnvironmentVariable(CliOverrideVariable) is { Length: > 0 } other)
+        {
+            return other;
+        }
+
         // The same configuration as this test assembly (bin/<Configuration>/net10.0/…).
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         var directory = Path.Combine(RepositoryPaths.Root, "src", "MigrationTasks.Cli", "bin", configuration, "net8.0");

@@ -21,6 +21,8 @@ namespace MigrationTasks.Release;
 /// signature must cover these bytes too. Ordered by path.</param>
 /// <param name="RehearsalDuration">How long these migrations took in the staging rehearsal, when one ran.</param>
 /// <param name="AllowDataLoss">Whether the release may drop data (SQL Server: MigrationAllowDataLoss=true when packaged).</param>
+/// <param name="StatementLockTimeout">MigrationStatementLockTimeout: how long one statement of this release may wait for a
+/// table lock on production before the runner rolls back and tries again (zero: no limit); null: the runner's default.</param>
 public sealed record ReleaseManifest(
     int SchemaVersion,
     string PackageId,
@@ -33,7 +35,8 @@ public sealed record ReleaseManifest(
     IReadOnlyList<ReleaseFile> Files,
     IReadOnlyList<PackageFile> PackageFiles,
     TimeSpan? RehearsalDuration,
-    bool AllowDataLoss = false)
+    bool AllowDataLoss = false,
+    TimeSpan? StatementLockTimeout = null)
 {
     /// <summary>2: <see cref="PackageFiles"/> lists the runner. A version 1 manifest left the runner unsigned, so it is refused.</summary>
     public const int CurrentSchemaVersion = 2;

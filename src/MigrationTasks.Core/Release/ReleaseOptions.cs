@@ -9,6 +9,7 @@ namespace MigrationTasks.Release;
 /// <param name="StagingReport">staging-report.json of this publish, when the staging gate wrote one.</param>
 /// <param name="ProjectDirectory">The database project's folder, for the git revision; null when unknown.</param>
 /// <param name="RunnerDirectory">The folder of the runner to copy beside <c>release/</c> (the CLI's own folder); null copies none.</param>
+/// <param name="StatementLockTimeout">MigrationStatementLockTimeout, carried in the manifest; null: the runner's default.</param>
 public sealed record ReleaseOptions(
     IReadOnlyList<string> Migrations,
     IReadOnlyList<string> Checks,
@@ -21,4 +22,5 @@ public sealed record ReleaseOptions(
     string? SigningCertificate = null,
     string? StagingReport = null,
     string? ProjectDirectory = null,
-    string? RunnerDirectory = null);
+    string? RunnerDirectory = null,
+    TimeSpan? StatementLockTimeout = null);

@@ -91,7 +91,8 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
             hashes is null || !postStateKnown ? null : new ExpectedPostState(hashes.AfterRelease),
             [],
             [],
-            RehearsalDuration(options.StagingReport, plan));
+            RehearsalDuration(options.StagingReport, plan),
+            StatementLockTimeout: options.StatementLockTimeout);
 
         File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.PlanName), ReleasePlanDocument.Write(manifest, baseline, plan.Pending, undo, checks, verifies), Utf8);
         files.Add((ReleaseLayout.PlanName, ReleaseFileRole.Plan));

@@ -64,7 +64,11 @@ internal static class PostgresHistory
                                                WHERE p.script = h.script AND p.outcome = 'success' AND p.id < h.id), 0);
                     ALTER TABLE migrationtasks.history ALTER COLUMN supersedes SET DEFAULT 0, ALTER COLUMN supersedes SET NOT NULL;
                 END IF;
-                CREATE UNIQUE INDEX IF NOT EXISTS {{AppliedOnceIndex}} ON migrationtasks.history (script, supersedes) WHERE outcome = 'success';
+                -- Looked up first: CREATE INDEX takes its table lock before it sees the index exists, and would wait for a
+                -- deploy whose migration holds the history (one that lost its lock, say) instead of going on.
+                IF pg_catalog.to_regclass('migrationtasks.{{AppliedOnceIndex}}') IS NULL THEN
+                    CREATE UNIQUE INDEX {{AppliedOnceIndex}} ON migrationtasks.history (script, supersedes) WHERE outcome = 'success';
+                END IF;
             END
             $migrationtasks$
             """,

@@ -101,7 +101,8 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             [],
             [],
             null,
-            options.AllowDataLoss);
+            options.AllowDataLoss,
+            release.StatementLockTimeout);
 
         WriteText(releaseDirectory, ReleaseLayout.PlanName, PlanDocument(manifest, plan, prepared, outsideTransaction, checks, verifies));
         files.Add((ReleaseLayout.PlanName, ReleaseFileRole.Plan));
