@@ -29,31 +29,36 @@ public static class RollbackPlan
                   "with exit code 2 and production is not touched.");
         if (outsideTransaction is null)
         {
-            text.AppendLine($"- **While migrating**: {script} runs in **one transaction** ({batches} batch(es), `SET XACT_ABORT ON`, " +
-                            "`@@TRANCOUNT` checked after each batch). A failing batch rolls the transaction back: production is left as it was, which the " +
-                            "runner proves by reading the schema again (its hash must equal the one read before the deploy); the backup is not needed. " +
-                            "Only if the schema is not proven equal, or the connection is lost mid-script (what committed is then unknown), does the runner " +
-                            "restore the backup taken at step 3. Exit code 1.");
+            text.AppendLine($"- **While migrating and verifying**: {script} runs in **one transaction** ({batches} batch(es), `SET XACT_ABORT ON`, " +
+                            "`@@TRANCOUNT` checked after each batch), and the post-state check (production's catalog fingerprint against " +
+                            $"`{SqlServerReleaseWriter.DacpacName}`'s){(verifies == 0 ? "" : $" and the {verifies} Verify/ quer{(verifies == 1 ? "y" : "ies")}")} " +
+                            "run inside it, before it commits with the record that the release is verified. A failing batch, a failing verification, a kill or " +
+                            "a lost connection before the commit rolls all of it back: production is left as it was, which the runner proves by reading the " +
+                            "schema again; the backup is not needed. Exit code 1.");
+            text.AppendLine(verifies == 0
+                ? "- **After the commit**: nothing more runs. This release has no Verify/ queries for `--monitor-seconds N` to run again."
+                : "- **After the commit**: with `--monitor-seconds N` Verify/ runs again after N seconds. A failure then would need the backup taken at " +
+                  "step 3, but SQL Server keeps no write counters the runner can compare, so it cannot tell whether the application wrote since: " +
+                  "nothing is restored automatically (exit code 3, MIG6024) unless the deploy was run with `--discard-later-writes`.");
         }
         else
         {
             text.AppendLine($"- **While migrating**: {script} runs **outside a transaction**, batch by batch ({batches} batch(es)), " +
                             $"because it holds {outsideTransaction}: each batch commits on its own, so a failure leaves " +
-                            "production half-deployed. The runner then restores the backup taken at step 3 (`RESTORE DATABASE … FROM DISK = … WITH REPLACE, " +
-                            "CHECKSUM`, the database set SINGLE_USER WITH ROLLBACK IMMEDIATE for it) and proves the restore by the schema hash recorded " +
-                            "with the backup. Exit code 1.");
+                            "production half-deployed. Restoring the backup taken at step 3 (`RESTORE DATABASE … FROM DISK = … WITH REPLACE, CHECKSUM`, " +
+                            "the database set SINGLE_USER WITH ROLLBACK IMMEDIATE for it, proven by the schema hash recorded with the backup) would also " +
+                            "discard what other sessions wrote since, which SQL Server gives the runner no way to count: the runner restores only when the " +
+                            "deploy was run with `--discard-later-writes` (exit code 1), and otherwise stops with exit code 3 (MIG6024), production as the " +
+                            "failure left it.");
+            text.AppendLine(verifies == 0
+                ? "- **After the commit**: the runner compares production's catalog fingerprint with the one of " +
+                  $"`{SqlServerReleaseWriter.DacpacName}`; a difference needs the backup, as above. This release has no Verify/ queries."
+                : $"- **After the commit**: the runner compares production's catalog fingerprint with the one of `{SqlServerReleaseWriter.DacpacName}` " +
+                  $"and runs the {verifies} Verify/ quer{(verifies == 1 ? "y" : "ies")}, each in a transaction it rolls back; a failure needs the backup, as above.");
         }
 
-        text.AppendLine(verifies == 0
-                ? "- **After the commit**: the runner compares production's catalog fingerprint (the names of its objects) with the one of " +
-                  $"`{SqlServerReleaseWriter.DacpacName}`; a difference restores the backup taken at step 3, proven as above. This release has no Verify/ queries."
-                : $"- **After the commit**: the runner compares production's catalog fingerprint (the names of its objects) with the one of " +
-                  $"`{SqlServerReleaseWriter.DacpacName}` and runs the {verifies} Verify/ quer{(verifies == 1 ? "y" : "ies")}, each in a transaction it rolls " +
-                  "back. A difference, a query that returns rows or fails, or a verification that cannot finish restores the backup taken at step 3 " +
-                  "(the deploy is committed, so restoring is the only way back), proven by the schema hash recorded with the backup; with " +
-                  "`--monitor-seconds N` Verify/ runs again after N seconds, and a failure then restores the backup too. Exit code 1.")
-            .AppendLine("- **If the restore itself fails**: exit code 3; report.md names the backup and the command to restore it by hand " +
-                        "(`dotnet migrate.dll restore --connection-variable VAR --backup-dir DIR --backup ID`).")
+        text.AppendLine("- **If the restore itself fails**: exit code 3; report.md names the backup and the command to restore it by hand " +
+                        "(`dotnet migrate.dll restore --connection-variable VAR --backup-dir DIR --backup ID --discard-later-writes`).")
             .AppendLine("- **What a restore does not undo**: it puts back this one database as it was at the backup. Writes other sessions made after the " +
                         "backup are lost with it (SINGLE_USER WITH ROLLBACK IMMEDIATE also ends their open transactions), and whatever lives outside the " +
                         "database stays as the deploy left it: logins and other server objects, SQL Agent jobs in msdb, other databases.");

@@ -36,7 +36,7 @@ public sealed class RollbackPlanTests
     public void DeleteTheFolder() => _folder.Dispose();
 
     [Test]
-    public void A_transactional_deploy_script_is_rolled_back_on_failure_and_restored_only_after_the_commit()
+    public void A_transactional_deploy_script_is_rolled_back_with_its_verification_and_never_restored_over_later_writes()
     {
         var project = Build("view", new() { ["Product.sql"] = Product, ["ProductNames.sql"] = "CREATE VIEW dbo.ProductNames AS SELECT ProductId, Name FROM dbo.Product;\n" });
 
@@ -46,14 +46,15 @@ public sealed class RollbackPlanTests
         var section = Section(plan);
         Assert.That(section, Does.Contain("runs in **one transaction**").And.Contain("production is left as it was").And.Contain("the backup is not needed"));
         Assert.That(section, Does.Not.Contain("outside a transaction"));
-        Assert.That(section, Does.Contain("runs the 1 Verify/ query").And.Contain("restores the backup taken at step 3"));
+        Assert.That(section, Does.Contain("and the 1 Verify/ query run inside it, before it commits"));
+        Assert.That(section, Does.Contain("nothing is restored automatically (exit code 3, MIG6024) unless the deploy was run with `--discard-later-writes`"));
         Assert.That(section, Does.Contain("a failing check of the 1 in Checks/"));
         Assert.That(section, Does.Contain("logins and other server objects"));
         Assert.That(plan, Does.Contain($"{script.Statements.Count} batch(es) in order, in one transaction"));
     }
 
     [Test]
-    public void A_full_text_catalog_makes_the_script_run_batch_by_batch_and_a_failure_restores_the_backup()
+    public void A_full_text_catalog_makes_the_script_run_batch_by_batch_and_a_failure_needs_the_backup()
     {
         var project = Build("fulltext", new()
         {
@@ -69,7 +70,8 @@ public sealed class RollbackPlanTests
         Assert.That(script.Text, Does.Contain("\n" + TSqlTransactionRules.NoTransactionMarker + "\n"));
         var section = Section(plan);
         Assert.That(section, Does.Match(@"runs \*\*outside a transaction\*\*, batch by batch \(\d+ batch\(es\)\), because it holds CREATE FULLTEXT CATALOG \(batch \d+, line \d+\)"));
-        Assert.That(section, Does.Contain("restores the backup taken at step 3 (`RESTORE DATABASE … FROM DISK = … WITH REPLACE, CHECKSUM`"));
+        Assert.That(section, Does.Contain("Restoring the backup taken at step 3 (`RESTORE DATABASE … FROM DISK = … WITH REPLACE, CHECKSUM`"));
+        Assert.That(section, Does.Contain("restores only when the deploy was run with `--discard-later-writes` (exit code 1)"));
         Assert.That(section, Does.Not.Contain("the backup is not needed"));
         var line = int.Parse(System.Text.RegularExpressions.Regex.Match(section, @"CREATE FULLTEXT CATALOG \(batch \d+, line (\d+)\)").Groups[1].Value);
         Assert.That(script.Text.Split('\n')[line - 1], Does.StartWith("CREATE FULLTEXT CATALOG"), "the line is the written script's");
@@ -82,6 +84,7 @@ public sealed class RollbackPlanTests
 
         Assert.That(section, Does.StartWith(RollbackPlan.Heading));
         Assert.That(section, Does.Contain("This release has no Verify/ queries").And.Contain("catalog fingerprint"));
+        Assert.That(RollbackPlan.Section(4, "ALTER DATABASE (batch 2, line 7)", 0, 0), Does.Contain("This release has no Verify/ queries"));
         Assert.That(section, Does.Contain("(wrong pre-state, the deploy lock, the backup)"));
         Assert.That(RollbackPlan.Section(4, "ALTER DATABASE (batch 2, line 7)", 0, 2), Does.Contain("because it holds ALTER DATABASE (batch 2, line 7)").And.Contain("runs the 2 Verify/ queries"));
     }
