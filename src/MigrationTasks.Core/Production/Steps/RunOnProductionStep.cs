@@ -113,7 +113,7 @@ internal sealed class RunOnProductionStep(VerifyWithReadQueriesStep verify, Moni
             break;
         }
 
-        return await AfterCutoverAsync(run, deployment, $"deployed and verified: {deployment.Migrations.Count} migration(s) in one transaction");
+        return await AfterCutoverAsync(run, deployment, $"deployed and verified: {deployment.Migrations.Count} migration(s) in one transaction", cancellationToken);
     }
 
     private async Task<RunnerExitCode> MigrationByMigrationAsync(DeployRun run, Deployment deployment, CancellationToken cancellationToken)
@@ -220,14 +220,14 @@ internal sealed class RunOnProductionStep(VerifyWithReadQueriesStep verify, Moni
         }
 
         await deployment.RecordAsync(run, DeployState.Verified, outcome);
-        return await AfterCutoverAsync(run, deployment, outcome);
+        return await AfterCutoverAsync(run, deployment, outcome, cancellationToken);
     }
 
     /// <summary>Monitoring after the release is committed and verified; then the ticket closes.</summary>
-    private async Task<RunnerExitCode> AfterCutoverAsync(DeployRun run, Deployment deployment, string outcome)
+    private async Task<RunnerExitCode> AfterCutoverAsync(DeployRun run, Deployment deployment, string outcome, CancellationToken cancellationToken)
     {
-        // The release is committed: from here a cancellation only cuts monitoring short.
-        if (await monitor.RunAsync(run, deployment, CancellationToken.None) is { } problem)
+        // The release is committed: from here a cancellation only cuts monitoring short (MonitorStep says so).
+        if (await monitor.RunAsync(run, deployment, cancellationToken) is { } problem)
         {
             run.Path.Mark(FlowChart.Rollback, StepState.Passed, "the release is committed, so rolling back means restoring the pre-deploy backup");
             return await recover.RecoverAsync(run, deployment, restoreNeeded: true, problem);
