@@ -36,7 +36,7 @@ internal sealed record SqlServerSessionBaseline(string User, string Login, strin
     /// <summary>
     /// Puts the session back; its last result is 1 when it runs as at the start again. REVERT must run in the scope
     /// of the EXECUTE AS it ends: a batch of its own, not sp_executesql, so the names are literals. A context taken
-    /// WITH NO REVERT or WITH COOKIE cannot be reverted: the result is then 0.
+    /// WITH NO REVERT or WITH COOKIE cannot be reverted (the loop gives up, or REVERT fails).
     /// </summary>
     public string ResetSql => $"""
         DECLARE @reverts int = 0;
@@ -50,7 +50,7 @@ internal sealed record SqlServerSessionBaseline(string User, string Login, strin
         SET ROWCOUNT 0;
         SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
         {LockTimeoutSql(LockTimeout)};
-        SET LANGUAGE {SqlServerConnections.QuoteName(Language)};
+        SET LANGUAGE {SqlServerConnections.Literal(Language)};
         SELECT {IsStarter};
         """;
 
@@ -66,11 +66,21 @@ internal sealed record SqlServerSessionBaseline(string User, string Login, strin
         return new SqlServerSessionBaseline(reader.GetString(0), reader.GetString(1), reader.GetString(2), lockTimeout);
     }
 
-    /// <summary>Runs <see cref="ResetSql"/>; false when the session still runs as someone else (see there).</summary>
+    /// <summary>
+    /// Runs <see cref="ResetSql"/>; false when the session still runs as someone else (see there), or REVERT failed
+    /// on a context that refuses it, which with XACT_ABORT ON has rolled the transaction back already.
+    /// </summary>
     public async Task<bool> RestoreAsync(SqlConnection connection, SqlTransaction transaction, CancellationToken cancellationToken)
     {
-        await using var command = new SqlCommand(ResetSql, connection, transaction);
-        return (int)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
+        try
+        {
+            await using var command = new SqlCommand(ResetSql, connection, transaction);
+            return (int)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
+        }
+        catch (SqlException) when (connection.State == System.Data.ConnectionState.Open)
+        {
+            return false;
+        }
     }
 
     /// <summary>

@@ -22,28 +22,13 @@ public sealed class SqlServerDeployProtocolTests
         CREATE TABLE dbo.ledger (entry nvarchar(100) NOT NULL);
         """;
 
-    /// <summary>The history table as MigrationTasks made it before deploy_id and supersedes.</summary>
-    private const string OldHistory = """
-        CREATE TABLE migrationtasks.history (
-            id bigint IDENTITY(1, 1) NOT NULL CONSTRAINT pk_migrationtasks_history PRIMARY KEY,
-            version nvarchar(200) NULL,
-            description nvarchar(1000) NOT NULL,
-            script nvarchar(400) NOT NULL,
-            kind nvarchar(20) NOT NULL,
-            checksum_sha256 nvarchar(64) NOT NULL,
-            statements_applied int NOT NULL,
-            statements_total int NOT NULL,
-            applied_statements_sha256 nvarchar(64) NOT NULL,
-            outcome nvarchar(10) NOT NULL CONSTRAINT ck_migrationtasks_history_outcome CHECK ([outcome]=N'success' OR [outcome]=N'failed' OR [outcome]=N'running'),
-            started_at datetimeoffset(7) NOT NULL,
-            finished_at datetimeoffset(7) NULL,
-            error nvarchar(max) NULL,
-            applied_by_user nvarchar(128) NOT NULL CONSTRAINT df_migrationtasks_history_user DEFAULT (original_login()),
-            applied_by_host nvarchar(128) NOT NULL,
-            package_id nvarchar(200) NULL,
-            package_version nvarchar(100) NULL
-        );
-        """;
+    /// <summary>The history table as MigrationTasks made it before deploy_id and supersedes, its last two columns.</summary>
+    private static readonly string OldHistory = string.Join('\n', SqlServerHistory.TableSql.Split('\n').Where(line => !line.Contains("deploy_id") && !line.Contains("supersedes")))
+        .Replace("package_version nvarchar(100) NULL,", "package_version nvarchar(100) NULL", StringComparison.Ordinal);
+
+    /// <summary>The deploy attempt a test runs as, and a second, concurrent one.</summary>
+    private const string Id = "20260101T000000000Z-aaaaaa";
+    private const string Other = "20260101T000000001Z-bbbbbb";
 
     /// <summary>History rows committed so far, the release's uncommitted claims passed over.</summary>
     private const string Committed = "SELECT count(*) FROM migrationtasks.history WITH (READCOMMITTEDLOCK, READPAST)";
@@ -69,7 +54,7 @@ public sealed class SqlServerDeployProtocolTests
         await using var database = await workspace.ConnectAsync();
 
         var before = await database.ReadHistoryAsync(CancellationToken.None);
-        await database.ApplyAsync(Step(workspace, "V3__ledger.sql", "CREATE TABLE dbo.ledger (entry nvarchar(100) NOT NULL);"), Deploy("20260101T000000000Z-aaaaaa"), CancellationToken.None);
+        await database.ApplyAsync(Step(workspace, "V3__ledger.sql", "CREATE TABLE dbo.ledger (entry nvarchar(100) NOT NULL);"), Deploy(Id), CancellationToken.None);
 
         Assert.That(before.Select(e => e.DeployId), Has.Count.EqualTo(5).And.All.Null, "an old table is read without deploy_id");
         Assert.That((await workspace.QueryAsync("SELECT script, outcome, CASE WHEN supersedes = 0 THEN N'0' ELSE N'previous' END, deploy_id FROM migrationtasks.history ORDER BY id")).Select(r => string.Join('|', r)),
@@ -88,7 +73,7 @@ public sealed class SqlServerDeployProtocolTests
         Assert.That(await workspace.QueryAsync("SELECT is_unique, has_filter, filter_definition FROM sys.indexes WHERE name = N'history_applied_once' AND object_id = OBJECT_ID(N'migrationtasks.history')"),
             Has.One.Items.EqualTo(new[] { "True", "True", "([outcome]=N'success')" }));
         var after = await database.ReadHistoryAsync(CancellationToken.None);
-        Assert.That(after[^1].DeployId, Is.EqualTo("20260101T000000000Z-aaaaaa"));
+        Assert.That(after[^1].DeployId, Is.EqualTo(Id));
     }
 
     [Test]
@@ -122,69 +107,51 @@ public sealed class SqlServerDeployProtocolTests
     [Test]
     public async Task A_claim_racing_another_deploys_uncommitted_claim_waits_then_fails_with_DeployLockLost_and_applies_nothing()
     {
-        var workspace = await SqlServerWorkspace.CreateAsync();
-        await using var first = await workspace.ConnectAsync();
-        await first.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), ApplyContext.ForThisMachine(), CancellationToken.None);
-        var v2 = Step(workspace, "V2__ledger.sql", "INSERT INTO dbo.ledger VALUES (N'applied');");
-        await using var second = await workspace.ConnectAsync();
+        await using var deploys = await TwoDeploys.CreateAsync();
 
         DeployLockLostException lost;
-        await using (var release = await first.BeginReleaseTransactionAsync(Deploy("20260101T000000000Z-aaaaaa"), CancellationToken.None))
+        await using (var release = await deploys.First.BeginReleaseTransactionAsync(Deploy(Id), CancellationToken.None))
         {
-            await release.ApplyAsync(v2, CancellationToken.None);
-            var racing = second.ApplyAsync(v2, Deploy("20260101T000000001Z-bbbbbb"), CancellationToken.None);
-            await WaitUntilBlockedAsync(workspace, "20260101T000000001Z-bbbbbb", racing);
+            await release.ApplyAsync(deploys.V2, CancellationToken.None);
+            var racing = await deploys.SecondWaitingAsync();
 
-            await release.CommitAsync(Attempt("20260101T000000000Z-aaaaaa", DeployState.Verified), CancellationToken.None);
+            await release.CommitAsync(Attempt(Id, DeployState.Verified), CancellationToken.None);
             lost = Assert.ThrowsAsync<DeployLockLostException>(async () => await racing)!;
         }
 
         Assert.That(lost.Message, Does.Contain("V2__ledger.sql").And.Contain("history_applied_once"));
-        Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM dbo.ledger"), Is.EqualTo("1"), "applied once");
-        Assert.That(await workspace.QueryAsync("SELECT deploy_id FROM migrationtasks.history WHERE script = N'V2__ledger.sql'"),
-            Is.EqualTo(new[] { new[] { "20260101T000000000Z-aaaaaa" } }));
+        await deploys.AssertAppliedOnceByAsync(Id);
     }
 
     [Test]
     public async Task A_claim_waiting_on_a_deploy_that_rolls_back_applies_the_migration_itself()
     {
-        var workspace = await SqlServerWorkspace.CreateAsync();
-        await using var first = await workspace.ConnectAsync();
-        await first.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), ApplyContext.ForThisMachine(), CancellationToken.None);
-        var v2 = Step(workspace, "V2__ledger.sql", "INSERT INTO dbo.ledger VALUES (N'applied');");
-        await using var second = await workspace.ConnectAsync();
+        await using var deploys = await TwoDeploys.CreateAsync();
 
         Task racing;
-        await using (var release = await first.BeginReleaseTransactionAsync(Deploy("20260101T000000000Z-aaaaaa"), CancellationToken.None))
+        await using (var release = await deploys.First.BeginReleaseTransactionAsync(Deploy(Id), CancellationToken.None))
         {
-            await release.ApplyAsync(v2, CancellationToken.None);
-            racing = second.ApplyAsync(v2, Deploy("20260101T000000001Z-bbbbbb"), CancellationToken.None);
-            await WaitUntilBlockedAsync(workspace, "20260101T000000001Z-bbbbbb", racing);
+            await release.ApplyAsync(deploys.V2, CancellationToken.None);
+            racing = await deploys.SecondWaitingAsync();
         }
 
         await racing;
-        Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM dbo.ledger"), Is.EqualTo("1"));
-        Assert.That(await workspace.QueryAsync("SELECT deploy_id FROM migrationtasks.history WHERE script = N'V2__ledger.sql'"),
-            Is.EqualTo(new[] { new[] { "20260101T000000001Z-bbbbbb" } }));
+        await deploys.AssertAppliedOnceByAsync(Other);
     }
 
     [Test]
     public async Task A_claim_that_waits_past_the_lock_timeout_on_another_deploys_claim_stops_that_deploy()
     {
-        var workspace = await SqlServerWorkspace.CreateAsync();
-        await using var first = await workspace.ConnectAsync();
-        await first.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), ApplyContext.ForThisMachine(), CancellationToken.None);
-        var v2 = Step(workspace, "V2__ledger.sql", "INSERT INTO dbo.ledger VALUES (N'applied');");
-        await using var second = await workspace.ConnectAsync();
-        await using var release = await first.BeginReleaseTransactionAsync(Deploy("20260101T000000000Z-aaaaaa"), CancellationToken.None);
-        await release.ApplyAsync(v2, CancellationToken.None);
+        await using var deploys = await TwoDeploys.CreateAsync();
+        await using var release = await deploys.First.BeginReleaseTransactionAsync(Deploy(Id), CancellationToken.None);
+        await release.ApplyAsync(deploys.V2, CancellationToken.None);
 
         var lost = Assert.ThrowsAsync<DeployLockLostException>(async () =>
-            await second.ApplyAsync(v2, Deploy("20260101T000000001Z-bbbbbb", TimeSpan.FromMilliseconds(300)), CancellationToken.None))!;
+            await deploys.Second.ApplyAsync(deploys.V2, Deploy(Other, TimeSpan.FromMilliseconds(300)), CancellationToken.None))!;
 
         Assert.That(lost.Message, Does.Contain("is applying V2__ledger.sql at this moment"));
-        await release.CommitAsync(Attempt("20260101T000000000Z-aaaaaa", DeployState.Verified), CancellationToken.None);
-        Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM dbo.ledger"), Is.EqualTo("1"));
+        await release.CommitAsync(Attempt(Id, DeployState.Verified), CancellationToken.None);
+        await deploys.AssertAppliedOnceByAsync(Id);
     }
 
     [Test]
@@ -192,10 +159,7 @@ public sealed class SqlServerDeployProtocolTests
     {
         var workspace = await SqlServerWorkspace.CreateAsync();
         await using var database = await workspace.ConnectAsync();
-        const string id = "20260101T000000000Z-aaaaaa";
-        await database.RecordDeployAttemptAsync(Attempt(id, DeployState.Started), CancellationToken.None);
-
-        await using (var release = await database.BeginReleaseTransactionAsync(Deploy(id), CancellationToken.None))
+        await using (var release = await StartedReleaseAsync(database))
         {
             await release.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), CancellationToken.None);
             await release.ApplyAsync(Step(workspace, "V2__tier.sql", "ALTER TABLE dbo.customer ADD tier nvarchar(20) NULL;"), CancellationToken.None);
@@ -207,11 +171,11 @@ public sealed class SqlServerDeployProtocolTests
             Assert.That(run.RowCount, Is.EqualTo(0));
             Assert.That(await workspace.ScalarAsync(Committed), Is.EqualTo("0"), "nothing is visible before the commit");
 
-            await release.CommitAsync(Attempt(id, DeployState.Verified), CancellationToken.None);
+            await release.CommitAsync(Attempt(Id, DeployState.Verified), CancellationToken.None);
         }
 
         Assert.That((await workspace.QueryAsync("SELECT script, outcome, statements_applied, deploy_id FROM migrationtasks.history ORDER BY id")).Select(r => string.Join('|', r)),
-            Is.EqualTo(new[] { $"V1__shop.sql|success|1|{id}", $"V2__tier.sql|success|1|{id}" }));
+            Is.EqualTo(new[] { $"V1__shop.sql|success|1|{Id}", $"V2__tier.sql|success|1|{Id}" }));
         Assert.That((await database.ReadDeployAttemptsAsync(CancellationToken.None)).Single().State, Is.EqualTo(DeployState.Verified));
         Assert.That(await workspace.ScalarAsync("SELECT COL_LENGTH(N'dbo.customer', N'tier')"), Is.Not.Null);
     }
@@ -222,9 +186,8 @@ public sealed class SqlServerDeployProtocolTests
         var workspace = await SqlServerWorkspace.CreateAsync();
         await using var database = await workspace.ConnectAsync();
         await database.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), ApplyContext.ForThisMachine(), CancellationToken.None);
-        const string id = "20260101T000000000Z-aaaaaa";
 
-        await using (var release = await database.BeginReleaseTransactionAsync(Deploy(id), CancellationToken.None))
+        await using (var release = await database.BeginReleaseTransactionAsync(Deploy(Id), CancellationToken.None))
         {
             await release.ApplyAsync(Step(workspace, "V2__drop_bob.sql", "DELETE FROM dbo.customer WHERE email IS NULL;"), CancellationToken.None);
             var run = await release.RunQueryAsync(Query(workspace, "verify/three.sql", "SELECT count(*) FROM dbo.customer HAVING count(*) <> 3;"), CancellationToken.None);
@@ -244,7 +207,7 @@ public sealed class SqlServerDeployProtocolTests
         var workspace = await SqlServerWorkspace.CreateAsync();
         await using var database = await workspace.ConnectAsync();
 
-        await using (var release = await database.BeginReleaseTransactionAsync(Deploy("20260101T000000000Z-aaaaaa"), CancellationToken.None))
+        await using (var release = await database.BeginReleaseTransactionAsync(Deploy(Id), CancellationToken.None))
         {
             await release.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), CancellationToken.None);
 
@@ -254,7 +217,7 @@ public sealed class SqlServerDeployProtocolTests
             Assert.That(failed.Error, Is.Not.Null);
             Assert.That(failed.Error!.ErrorCode, Is.EqualTo("8134"), failed.Error.Message);
             Assert.That(next.Error!.Message, Does.StartWith("not run: the release's transaction was rolled back before this query").And.Contain("divide.sql"));
-            Assert.ThrowsAsync<InvalidOperationException>(async () => await release.CommitAsync(Attempt("20260101T000000000Z-aaaaaa", DeployState.Verified), CancellationToken.None));
+            Assert.ThrowsAsync<InvalidOperationException>(async () => await release.CommitAsync(Attempt(Id, DeployState.Verified), CancellationToken.None));
         }
 
         Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM sys.tables WHERE name = N'customer'"), Is.EqualTo("0"));
@@ -265,10 +228,7 @@ public sealed class SqlServerDeployProtocolTests
     {
         var workspace = await SqlServerWorkspace.CreateAsync();
         await using var database = await workspace.ConnectAsync();
-        const string id = "20260101T000000000Z-aaaaaa";
-        await database.RecordDeployAttemptAsync(Attempt(id, DeployState.Started), CancellationToken.None);
-
-        await using (var release = await database.BeginReleaseTransactionAsync(Deploy(id), CancellationToken.None))
+        await using (var release = await StartedReleaseAsync(database))
         {
             await release.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), CancellationToken.None);
 
@@ -278,7 +238,7 @@ public sealed class SqlServerDeployProtocolTests
 
             var clean = await release.RunQueryAsync(Query(workspace, "verify/customers.sql", "SELECT id FROM dbo.customer WHERE name IS NULL;"), CancellationToken.None);
             Assert.That(clean.Error, Is.Null, "the release's transaction is still usable");
-            await release.CommitAsync(Attempt(id, DeployState.Verified), CancellationToken.None);
+            await release.CommitAsync(Attempt(Id, DeployState.Verified), CancellationToken.None);
         }
 
         Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM dbo.customer"), Is.EqualTo("3"), "the query's DELETE was undone with its savepoint");
@@ -289,16 +249,13 @@ public sealed class SqlServerDeployProtocolTests
     {
         var workspace = await SqlServerWorkspace.CreateAsync();
         await using var database = await workspace.ConnectAsync();
-        const string id = "20260101T000000000Z-aaaaaa";
-        await database.RecordDeployAttemptAsync(Attempt(id, DeployState.Started), CancellationToken.None);
-
-        await using (var release = await database.BeginReleaseTransactionAsync(Deploy(id), CancellationToken.None))
+        await using (var release = await StartedReleaseAsync(database))
         {
             await release.ApplyAsync(Step(workspace, "V1__shop.sql", Shop + "\nCREATE USER nobody WITHOUT LOGIN;"), CancellationToken.None);
             // No rights on migrationtasks, and QUOTED_IDENTIFIER OFF, which a filtered index refuses writes under.
             await release.ApplyAsync(Step(workspace, "V2__as_nobody.sql", "EXECUTE AS USER = N'nobody';\nGO\nSET QUOTED_IDENTIFIER OFF;\nSET ROWCOUNT 1;"), CancellationToken.None);
             await release.ApplyAsync(Step(workspace, "V3__who.sql", "INSERT INTO dbo.ledger SELECT USER_NAME() + N' ' + CAST(SESSIONPROPERTY('QUOTED_IDENTIFIER') AS nvarchar(1)) FROM dbo.customer;"), CancellationToken.None);
-            await release.CommitAsync(Attempt(id, DeployState.Verified), CancellationToken.None);
+            await release.CommitAsync(Attempt(Id, DeployState.Verified), CancellationToken.None);
         }
 
         Assert.That(await workspace.QueryAsync("SELECT DISTINCT entry FROM dbo.ledger"), Is.EqualTo(new[] { new[] { "dbo 1" } }));
@@ -313,7 +270,7 @@ public sealed class SqlServerDeployProtocolTests
         await using var database = await workspace.ConnectAsync();
         await database.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), ApplyContext.ForThisMachine(), CancellationToken.None);
         var v2 = Step(workspace, "V2__tier.sql", "ALTER TABLE dbo.customer ADD tier nvarchar(20) NULL;");
-        var context = Deploy("20260101T000000000Z-aaaaaa", TimeSpan.FromMilliseconds(300));
+        var context = Deploy(Id, TimeSpan.FromMilliseconds(300));
         await using var reader = new SqlConnection(new SqlConnectionStringBuilder(workspace.ConnectionString) { Pooling = false }.ConnectionString);
         await reader.OpenAsync();
         await using var holding = (SqlTransaction)await reader.BeginTransactionAsync();
@@ -359,7 +316,7 @@ public sealed class SqlServerDeployProtocolTests
         var workspace = await SqlServerWorkspace.CreateAsync();
         await using var database = await workspace.ConnectAsync();
         Assert.That(await database.ReadDeployAttemptsAsync(CancellationToken.None), Is.Empty, "no table yet");
-        var started = Attempt("20260101T000000000Z-aaaaaa", DeployState.Started) with { BackupId = "shop-1", BackupDirectory = "/backups/o'neil", Detail = "backed up; migrating" };
+        var started = Attempt(Id, DeployState.Started) with { BackupId = "shop-1", BackupDirectory = "/backups/o'neil", Detail = "backed up; migrating" };
         var other = Attempt("20260101T000001000Z-bbbbbb", DeployState.Failed) with { StartedAt = started.StartedAt.AddSeconds(1) };
 
         await database.RecordDeployAttemptAsync(started, CancellationToken.None);
@@ -371,7 +328,7 @@ public sealed class SqlServerDeployProtocolTests
         Assert.That(attempts, Has.Count.EqualTo(2));
         Assert.That(attempts[0], Is.EqualTo(needsPerson));
         Assert.That(attempts[1], Is.EqualTo(other));
-        Assert.That(await workspace.ScalarAsync("SELECT CASE WHEN runner_user = ORIGINAL_LOGIN() THEN 1 ELSE 0 END FROM migrationtasks.deploys WHERE id = N'20260101T000000000Z-aaaaaa'"), Is.EqualTo("1"));
+        Assert.That(await workspace.ScalarAsync($"SELECT CASE WHEN runner_user = ORIGINAL_LOGIN() THEN 1 ELSE 0 END FROM migrationtasks.deploys WHERE id = N'{Id}'"), Is.EqualTo("1"));
         Assert.ThrowsAsync<SqlException>(async () => await workspace.QueryAsync("UPDATE migrationtasks.deploys SET state = N'deployed'"), "the CHECK lists the states");
     }
 
@@ -380,15 +337,14 @@ public sealed class SqlServerDeployProtocolTests
     {
         var workspace = await SqlServerWorkspace.CreateAsync();
         await using var database = await workspace.ConnectAsync();
-        const string id = "20260101T000000000Z-aaaaaa";
-        await database.ApplyAsync(Step(workspace, "V1__shop.sql", Shop + "\nINSERT INTO dbo.ledger VALUES (APP_NAME());"), Deploy(id), CancellationToken.None);
-        await using (var release = await database.BeginReleaseTransactionAsync(Deploy(id), CancellationToken.None))
+        await database.ApplyAsync(Step(workspace, "V1__shop.sql", Shop + "\nINSERT INTO dbo.ledger VALUES (APP_NAME());"), Deploy(Id), CancellationToken.None);
+        await using (var release = await database.BeginReleaseTransactionAsync(Deploy(Id), CancellationToken.None))
         {
             await release.ApplyAsync(Step(workspace, "V2__name.sql", "INSERT INTO dbo.ledger VALUES (APP_NAME());"), CancellationToken.None);
-            await release.CommitAsync(Attempt(id, DeployState.Verified), CancellationToken.None);
+            await release.CommitAsync(Attempt(Id, DeployState.Verified), CancellationToken.None);
         }
 
-        var name = $"MigrationTasks migrate {id} ({Environment.MachineName})";
+        var name = $"MigrationTasks migrate {Id} ({Environment.MachineName})";
         Assert.That(await workspace.QueryAsync("SELECT entry FROM dbo.ledger"), Is.EqualTo(new[] { new[] { name }, new[] { name } }));
 
         await using var orphan = await OpenAsync(workspace, "MigrationTasks migrate 20251231T000000000Z-dead00 (gone)");
@@ -417,8 +373,15 @@ public sealed class SqlServerDeployProtocolTests
             """);
 
         Assert.ThrowsAsync<DeployLockLostException>(async () =>
-            await database.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), Deploy("20260101T000000000Z-aaaaaa"), CancellationToken.None));
+            await database.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), Deploy(Id), CancellationToken.None));
         Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM sys.tables WHERE name = N'customer'"), Is.EqualTo("0"));
+    }
+
+    /// <summary>The attempt recorded as started, as the runner does before migrating, and its release's transaction.</summary>
+    private static async Task<IReleaseTransaction> StartedReleaseAsync(ITargetDatabase database)
+    {
+        await database.RecordDeployAttemptAsync(Attempt(Id, DeployState.Started), CancellationToken.None);
+        return await database.BeginReleaseTransactionAsync(Deploy(Id), CancellationToken.None);
     }
 
     private static MigrationStep Step(SqlServerWorkspace workspace, string name, string sql)
@@ -448,29 +411,75 @@ public sealed class SqlServerDeployProtocolTests
         return connection;
     }
 
-    /// <summary>Waits until the deploy's migration session waits for a lock (the other deploy's claim), or fails when it ended first.</summary>
-    private static async Task WaitUntilBlockedAsync(SqlServerWorkspace workspace, string deployId, Task racing)
+    /// <summary>
+    /// Two deploys of one database: V1 (the shop and an empty ledger) applied, V2 (one ledger row) about to be
+    /// applied by both, the first as <see cref="Id"/> and the second as <see cref="Other"/>.
+    /// </summary>
+    private sealed class TwoDeploys : IAsyncDisposable
     {
-        var sql = $"""
-            SELECT count(*) FROM sys.dm_exec_requests AS r JOIN sys.dm_exec_sessions AS s ON s.session_id = r.session_id
-            WHERE s.program_name LIKE N'MigrationTasks migrate {deployId} %' AND r.blocking_session_id <> 0
-            """;
-        for (var wait = 0; wait < 300; wait++)
+        private TwoDeploys(SqlServerWorkspace workspace, ITargetDatabase first, ITargetDatabase second, MigrationStep v2)
         {
-            if (racing.IsCompleted)
-            {
-                await racing;
-                Assert.Fail("the second deploy's claim did not wait for the first's");
-            }
-
-            if (await SqlServerTestServer.QueryAsync(workspace.ConnectionString, sql) is [[var count]] && count != "0")
-            {
-                return;
-            }
-
-            await Task.Delay(100);
+            Workspace = workspace;
+            First = first;
+            Second = second;
+            V2 = v2;
         }
 
-        Assert.Fail("the second deploy's claim did not start waiting within 30 s");
+        public SqlServerWorkspace Workspace { get; }
+
+        public ITargetDatabase First { get; }
+
+        public ITargetDatabase Second { get; }
+
+        public MigrationStep V2 { get; }
+
+        public static async Task<TwoDeploys> CreateAsync()
+        {
+            var workspace = await SqlServerWorkspace.CreateAsync();
+            var first = await workspace.ConnectAsync();
+            await first.ApplyAsync(Step(workspace, "V1__shop.sql", Shop), ApplyContext.ForThisMachine(), CancellationToken.None);
+            return new TwoDeploys(workspace, first, await workspace.ConnectAsync(), Step(workspace, "V2__ledger.sql", "INSERT INTO dbo.ledger VALUES (N'applied');"));
+        }
+
+        /// <summary>Starts the second deploy's V2 and returns once its claim waits for a lock (the first's claim).</summary>
+        public async Task<Task> SecondWaitingAsync()
+        {
+            var racing = Second.ApplyAsync(V2, Deploy(Other), CancellationToken.None);
+            var sql = $"""
+                SELECT count(*) FROM sys.dm_exec_requests AS r JOIN sys.dm_exec_sessions AS s ON s.session_id = r.session_id
+                WHERE s.program_name LIKE N'MigrationTasks migrate {Other} %' AND r.blocking_session_id <> 0
+                """;
+            for (var wait = 0; wait < 300; wait++)
+            {
+                if (racing.IsCompleted)
+                {
+                    await racing;
+                    Assert.Fail("the second deploy's claim did not wait for the first's");
+                }
+
+                if (await Workspace.QueryAsync(sql) is [[var count]] && count != "0")
+                {
+                    return racing;
+                }
+
+                await Task.Delay(100);
+            }
+
+            Assert.Fail("the second deploy's claim did not start waiting within 30 s");
+            return racing;
+        }
+
+        /// <summary>V2 ran once, and the history says which deploy ran it.</summary>
+        public async Task AssertAppliedOnceByAsync(string deployId)
+        {
+            Assert.That(await Workspace.ScalarAsync("SELECT count(*) FROM dbo.ledger"), Is.EqualTo("1"), "applied once");
+            Assert.That(await Workspace.QueryAsync("SELECT deploy_id FROM migrationtasks.history WHERE script = N'V2__ledger.sql'"), Is.EqualTo(new[] { new[] { deployId } }));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await First.DisposeAsync();
+            await Second.DisposeAsync();
+        }
     }
 }

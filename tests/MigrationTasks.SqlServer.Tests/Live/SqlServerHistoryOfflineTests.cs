@@ -145,7 +145,7 @@ public sealed class SqlServerHistoryOfflineTests
             ["session begin"] = SqlServerSessionBaseline.BeginSql(TimeSpan.FromSeconds(3)),
             ["session begin without lock timeout"] = SqlServerSessionBaseline.BeginSql(null),
             ["session reset"] = baseline.ResetSql,
-            ["session reset of an odd name"] = (baseline with { User = "o'neil", Language = "Fran]çais" }).ResetSql,
+            ["session reset of an odd name"] = (baseline with { User = "o'neil", Language = "Fran'çais" }).ResetSql,
             ["before a verify query"] = SqlServerReleaseTransaction.BeforeQuerySql,
             ["after a verify query"] = SqlServerReleaseTransaction.AfterQuerySql,
             ["transaction state"] = SqlServerReleaseTransaction.TransactionStateSql,
@@ -165,7 +165,7 @@ public sealed class SqlServerHistoryOfflineTests
         Assert.That(reset, Does.Contain("ISNULL(USER_NAME(), N'') = N'app_user' AND ISNULL(SUSER_SNAME(), N'') = N'deploy'"));
         Assert.That(reset, Does.Contain("REVERT;"));
         Assert.That(reset, Does.Contain("QUOTED_IDENTIFIER, XACT_ABORT ON;").And.Contain("SET ROWCOUNT 0;").And.Contain("SET TRANSACTION ISOLATION LEVEL READ COMMITTED;"));
-        Assert.That(reset, Does.Contain("SET LOCK_TIMEOUT -1;").And.Contain("SET LANGUAGE [us_english];"));
+        Assert.That(reset, Does.Contain("SET LOCK_TIMEOUT -1;").And.Contain("SET LANGUAGE N'us_english';"));
         Assert.That(Parse<TSqlScript>(reset).Batches, Has.Count.EqualTo(1), "REVERT must run in the session's own scope: one plain batch, no sp_executesql");
     }
 

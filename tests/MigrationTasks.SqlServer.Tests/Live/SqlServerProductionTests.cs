@@ -95,13 +95,8 @@ public sealed class SqlServerProductionTests
     [Test]
     public async Task Migration_by_migration_a_failing_verification_is_not_restored_without_discard_later_writes_and_needs_a_person()
     {
-        var production = await SqlServerProduction.CreateAsync();
-        var (baseline, _) = await production.DeployedAsync(Shop);
-
         // SQL Server keeps no write counters: whether others wrote since the backup cannot be told, so no restore on its own.
-        var (report, output) = await production.DeployAsync(
-            production.Release("shop", "1.1.0", baseline, migrations: [production.Write("next/V2__drop_bob.sql", DropBob)], verify: [ThreeCustomers(production)]),
-            transactionPerMigration: true);
+        var (production, _, _, report, output) = await FailingVerificationAfterCommitAsync(discardLaterWrites: false);
 
         Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.NeedsAttention), output);
         Assert.That(output, Does.Contain("error MIG6024").And.Contain("SQL Server keeps no write counters"));
@@ -112,13 +107,7 @@ public sealed class SqlServerProductionTests
     [Test]
     public async Task Migration_by_migration_a_failing_verification_is_restored_with_discard_later_writes_and_the_attempt_recorded_after_it()
     {
-        var production = await SqlServerProduction.CreateAsync();
-        var (baseline, rowsBefore) = await production.DeployedAsync(Shop);
-
-        var (report, output) = await production.DeployAsync(
-            production.Release("shop", "1.1.0", baseline, migrations: [production.Write("next/V2__drop_bob.sql", DropBob)], verify: [ThreeCustomers(production)]),
-            transactionPerMigration: true,
-            discardLaterWrites: true);
+        var (production, baseline, rowsBefore, report, output) = await FailingVerificationAfterCommitAsync(discardLaterWrites: true);
 
         Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Failed), output);
         Assert.That(output, Does.Contain("error MIG6014"));
@@ -158,6 +147,19 @@ public sealed class SqlServerProductionTests
         {
             Assert.That(File.ReadAllText(file), Does.Not.Contain(password), file);
         }
+    }
+
+    /// <summary>1.0.0 deployed, then 1.1.0 migration by migration: V2 commits, and Verify/ finds a customer missing.</summary>
+    private static async Task<(SqlServerProduction Production, SqlServerProduction.Baseline Baseline, List<string?[]> RowsBefore, DeployReport Report, string Output)>
+        FailingVerificationAfterCommitAsync(bool discardLaterWrites)
+    {
+        var production = await SqlServerProduction.CreateAsync();
+        var (baseline, rowsBefore) = await production.DeployedAsync(Shop);
+        var (report, output) = await production.DeployAsync(
+            production.Release("shop", "1.1.0", baseline, migrations: [production.Write("next/V2__drop_bob.sql", DropBob)], verify: [ThreeCustomers(production)]),
+            transactionPerMigration: true,
+            discardLaterWrites: discardLaterWrites);
+        return (production, baseline, rowsBefore, report, output);
     }
 
     private static string ThreeCustomers(SqlServerProduction production) =>
