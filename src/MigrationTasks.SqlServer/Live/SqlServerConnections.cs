@@ -93,6 +93,30 @@ internal static class SqlServerConnections
     }
 
     /// <summary>
+    /// The program_name prefix of the production runner's migration sessions (see
+    /// <see cref="SqlServerDatabase.EndOrphanedDeploySessionsAsync"/>), whatever Application Name the string sets:
+    /// unlike the lock session's ("… deploy lock"), which another runner may hold or wait with.
+    /// </summary>
+    public const string DeploySessionPrefix = ApplicationName + " migrate ";
+
+    /// <summary>SQL Server keeps at most 128 characters of a program name (sys.dm_exec_sessions.program_name).</summary>
+    private const int ProgramNameLength = 128;
+
+    /// <summary>
+    /// "MigrationTasks migrate &lt;deploy id&gt; (&lt;host&gt;)" for a session of the production runner (a deploy id
+    /// is set), so that a later run, holding the deploy lock, can tell the sessions of a runner that died
+    /// mid-statement from the application's; null outside a deploy.
+    /// </summary>
+    public static string? DeploySessionName(string? deployId, string host) =>
+        deployId is null ? null : Truncate($"{DeploySessionPrefix}{deployId} ({host})", ProgramNameLength);
+
+    /// <summary>The same connection, its session named <paramref name="applicationName"/> (when not null).</summary>
+    public static SqlConnectionStringBuilder Named(SqlConnectionStringBuilder builder, string? applicationName) =>
+        applicationName is null ? builder : new SqlConnectionStringBuilder(builder.ConnectionString) { ApplicationName = applicationName };
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
+
+    /// <summary>
     /// A server message with the connection's password taken out, should a driver or server ever quote it
     /// (SqlClient's messages do not, but a message is cheap to check and a leaked password is not).
     /// </summary>

@@ -20,11 +20,15 @@ internal sealed class SqlServerDatabase : ITargetDatabase
     private readonly SqlServerIdentity _identity;
     private SqlConnection _connection;
     private bool _sessionUsed;
+    private SqlServerDeployLock? _lock;
+    private bool _historyEnsured;
+    private string _sessionName;
 
     private SqlServerDatabase(SqlConnectionStringBuilder settings, SqlConnection connection, SqlServerIdentity identity)
     {
         _settings = settings;
         _connection = connection;
+        _sessionName = settings.ApplicationName;
         _identity = identity;
         DisplayName = SqlServerConnections.Describe(settings, identity.Database);
     }
@@ -89,13 +93,24 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         var inMaster = _identity.EngineEdition != 5;
         try
         {
-            return await SqlServerDeployLock.AcquireAsync(_settings, Name, inMaster, DisplayName, maxWait, cancellationToken);
+            return _lock = await SqlServerDeployLock.AcquireAsync(_settings, Name, inMaster, DisplayName, maxWait, cancellationToken);
         }
         catch (DiagnosticException e) when (inMaster && e.Diagnostics[0].Code == DiagnosticCodes.CannotConnect)
         {
-            return await SqlServerDeployLock.AcquireAsync(_settings, Name, inMaster: false, DisplayName, maxWait, cancellationToken);
+            return _lock = await SqlServerDeployLock.AcquireAsync(_settings, Name, inMaster: false, DisplayName, maxWait, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Proves the deploy lock, while this database holds one, before each migration, each batch of a batch-by-batch
+    /// one and each commit. PostgreSQL proves its lock inside the migration's transaction (pg_locks); SQL Server shows
+    /// another session's application lock only to a login with VIEW SERVER STATE (sys.dm_tran_locks), which a deploy
+    /// login rarely has. So here the history's unique index is the in-database guarantee that a migration is applied
+    /// once (see <see cref="SqlServerHistory"/>), and this ping on the lock's own session is the early stop: a runner
+    /// whose lock session was ended stops before its next migration, batch or commit.
+    /// </summary>
+    internal Task ProveLockAsync(CancellationToken cancellationToken) =>
+        _lock is { IsReleased: false } held ? held.ProveHeldAsync(cancellationToken) : Task.CompletedTask;
 
     public async Task<string?> WhyReadOnlyAsync(CancellationToken cancellationToken)
     {
@@ -105,27 +120,114 @@ internal sealed class SqlServerDatabase : ITargetDatabase
             : null;
     }
 
-    // Completed by the SQL Server parity work of the runner issue (same protocol as PostgreSQL's).
-    public Task<IReadOnlyList<DeployAttempt>> ReadDeployAttemptsAsync(CancellationToken cancellationToken) =>
-        throw new NotSupportedException("SQL Server deploy attempts are not written yet.");
+    public async Task<IReadOnlyList<DeployAttempt>> ReadDeployAttemptsAsync(CancellationToken cancellationToken) =>
+        await SqlServerDeployJournal.ReadAsync(await SessionAsync(cancellationToken), null, cancellationToken);
 
-    public Task RecordDeployAttemptAsync(DeployAttempt attempt, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("SQL Server deploy attempts are not written yet.");
+    public async Task RecordDeployAttemptAsync(DeployAttempt attempt, CancellationToken cancellationToken)
+    {
+        var connection = await SessionAsync(cancellationToken);
+        await EnsureHistoryAsync(connection, cancellationToken);
+        await SqlServerDeployJournal.RecordAsync(connection, null, attempt, cancellationToken);
+    }
 
-    public Task<int> EndOrphanedDeploySessionsAsync(CancellationToken cancellationToken) =>
-        throw new NotSupportedException("SQL Server deploy attempts are not written yet.");
+    /// <summary>
+    /// The user sessions of this database whose program_name says they are a production runner's migration sessions
+    /// (see <see cref="SqlServerConnections.DeploySessionName"/>), other than this one. Without VIEW SERVER STATE
+    /// (VIEW DATABASE STATE on Azure SQL Database) sys.dm_exec_sessions shows a login its own session only: none.
+    /// </summary>
+    internal const string OrphanedSessionsSql = $"""
+        SELECT s.session_id, s.login_time FROM sys.dm_exec_sessions AS s
+        WHERE s.database_id = DB_ID() AND s.session_id <> @@SPID AND s.is_user_process = 1
+          AND s.program_name LIKE N'{SqlServerConnections.DeploySessionPrefix}%'
+        """;
 
-    public Task<IReleaseTransaction> BeginReleaseTransactionAsync(ApplyContext context, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("SQL Server release transactions are not written yet.");
+    public async Task<int> EndOrphanedDeploySessionsAsync(CancellationToken cancellationToken)
+    {
+        var connection = await SessionAsync(cancellationToken);
+        var orphans = new List<(short Id, DateTime LoginTime)>();
+        await using (var command = new SqlCommand(OrphanedSessionsSql, connection))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                orphans.Add((reader.GetInt16(0), reader.GetDateTime(1)));
+            }
+        }
+
+        var ended = new List<(short Id, DateTime LoginTime)>();
+        foreach (var orphan in orphans)
+        {
+            try
+            {
+                // KILL takes no variable; the id is a number the server gave.
+                await ExecuteAsync(connection, null, $"KILL {orphan.Id.ToString(CultureInfo.InvariantCulture)}", cancellationToken);
+                ended.Add(orphan);
+            }
+            catch (SqlException e) when (e.Number == SessionGone)
+            {
+                // It ended by itself between the two statements.
+            }
+            catch (SqlException)
+            {
+                // KILL needs ALTER ANY CONNECTION (or processadmin). Without it the orphans stay: nothing breaks, the
+                // deploy's statements then wait for their locks (and give up after the statement lock timeout) as
+                // they would for any other session's.
+                break;
+            }
+        }
+
+        await WaitUntilEndedAsync(connection, ended, cancellationToken);
+        return ended.Count;
+    }
+
+    /// <summary>"Process ID … is not an active process ID."</summary>
+    private const int SessionGone = 6106;
+
+    /// <summary>
+    /// KILL returns while the session rolls back its transaction; its locks go when it is gone. Session ids are
+    /// reused at once, hence the login time too.
+    /// </summary>
+    private static async Task WaitUntilEndedAsync(SqlConnection connection, IReadOnlyList<(short Id, DateTime LoginTime)> sessions, CancellationToken cancellationToken)
+    {
+        if (sessions.Count == 0)
+        {
+            return;
+        }
+
+        var which = string.Join(" OR ", sessions.Select((_, i) => $"(session_id = @id{i} AND login_time = @login{i})"));
+        for (var wait = 0; wait < 100; wait++)
+        {
+            await using var left = new SqlCommand($"SELECT COUNT(*) FROM sys.dm_exec_sessions WHERE {which}", connection);
+            for (var i = 0; i < sessions.Count; i++)
+            {
+                left.Parameters.Add(new SqlParameter($"@id{i}", SqlDbType.SmallInt) { Value = sessions[i].Id });
+                left.Parameters.Add(new SqlParameter($"@login{i}", SqlDbType.DateTime) { Value = sessions[i].LoginTime });
+            }
+
+            if ((int)(await left.ExecuteScalarAsync(cancellationToken))! == 0)
+            {
+                return;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    public async Task<IReleaseTransaction> BeginReleaseTransactionAsync(ApplyContext context, CancellationToken cancellationToken)
+    {
+        await EnsureHistoryAsync(await SessionAsync(cancellationToken), cancellationToken);
+        return await SqlServerReleaseTransaction.BeginAsync(this, SqlServerConnections.Named(_settings, DeploySessionNameOf(context)), context, cancellationToken);
+    }
 
     public async Task<IReadOnlyList<HistoryEntry>> ReadHistoryAsync(CancellationToken cancellationToken) =>
         await SqlServerHistory.ReadAsync(await SessionAsync(cancellationToken), cancellationToken);
 
     public async Task ApplyAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
     {
-        var connection = await SessionAsync(cancellationToken);
-        await SqlServerHistory.EnsureTableAsync(connection, cancellationToken);
+        var connection = await SessionAsync(cancellationToken, DeploySessionNameOf(context));
+        await EnsureHistoryAsync(connection, cancellationToken);
         _sessionUsed = true;
+        await ProveLockAsync(cancellationToken);
         if (step.Script.InTransaction)
         {
             await ApplyInTransactionAsync(connection, step, context, cancellationToken);
@@ -141,45 +243,59 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         var connection = await SessionAsync(cancellationToken);
         _sessionUsed = true;
         var clock = Stopwatch.StartNew();
-        var result = new LastResultSet();
-        ScriptFailedException? error = null;
         await ExecuteAsync(connection, null, "SET XACT_ABORT ON", cancellationToken);
         var transaction = (SqlTransaction)await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            for (var i = 0; i < test.Statements.Count && error is null; i++)
-            {
-                var batch = test.Statements[i];
-                try
-                {
-                    await using var command = new SqlCommand(batch.Text, connection, transaction) { CommandTimeout = _settings.CommandTimeout };
-                    await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                    do
-                    {
-                        await result.ReadAsync(reader, batch, (row, column) => Convert.ToString(row.GetValue(column), CultureInfo.InvariantCulture) ?? "", cancellationToken);
-                    }
-                    while (await reader.NextResultAsync(cancellationToken));
-                }
-                catch (SqlException e)
-                {
-                    error = SqlServerErrors.Failure(e, batch, i + 1);
-                }
-
-                // A test that commits or rolls back the transaction it runs in is an error: what it changed may stay.
-                if (error is null && transaction.Connection is null)
-                {
-                    error = SqlServerErrors.TransactionEnded(batch, i + 1,
-                        "this batch ended the transaction the query runs in (COMMIT or ROLLBACK), so what it changed before may be committed: " +
-                        "a test, check or verification query must leave its transaction alone", null);
-                }
-            }
+            var (result, error) = await RunQueryAsync(connection, transaction, test, _settings.CommandTimeout, _ => Task.FromResult(transaction.Connection is null), cancellationToken);
+            return result.ToRun(error, clock.Elapsed);
         }
         finally
         {
             await RollBackQuietlyAsync(transaction);
         }
+    }
 
-        return result.ToRun(error, clock.Elapsed);
+    /// <summary>Why a test, check or verification query that ended its transaction failed.</summary>
+    internal const string QueryEndedTransaction =
+        "this batch ended the transaction the query runs in (COMMIT or ROLLBACK), so what it changed before may be committed: " +
+        "a test, check or verification query must leave its transaction alone";
+
+    /// <summary>
+    /// Runs a zero-rows query's batches in <paramref name="transaction"/>, keeping the last result set; stops at the
+    /// first error, or after a batch that <paramref name="endedTransaction"/> says ended the transaction the query runs
+    /// in (what it changed before may then be committed).
+    /// </summary>
+    internal static async Task<(LastResultSet Result, ScriptFailedException? Error)> RunQueryAsync(
+        SqlConnection connection, SqlTransaction transaction, PreparedScript query, int commandTimeout, Func<CancellationToken, Task<bool>> endedTransaction,
+        CancellationToken cancellationToken)
+    {
+        var result = new LastResultSet();
+        for (var i = 0; i < query.Statements.Count; i++)
+        {
+            var batch = query.Statements[i];
+            try
+            {
+                await using var command = new SqlCommand(batch.Text, connection, transaction) { CommandTimeout = commandTimeout };
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                do
+                {
+                    await result.ReadAsync(reader, batch, (row, column) => Convert.ToString(row.GetValue(column), CultureInfo.InvariantCulture) ?? "", cancellationToken);
+                }
+                while (await reader.NextResultAsync(cancellationToken));
+            }
+            catch (SqlException e)
+            {
+                return (result, SqlServerErrors.Failure(e, batch, i + 1));
+            }
+
+            if (await endedTransaction(cancellationToken))
+            {
+                return (result, SqlServerErrors.TransactionEnded(batch, i + 1, QueryEndedTransaction, null));
+            }
+        }
+
+        return (result, null);
     }
 
     public async Task<SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken) =>
@@ -235,7 +351,25 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         // RESTORE needs the database to itself: our own session goes first, and the next call opens a new one.
         await _connection.DisposeAsync();
         _sessionUsed = true;
+        // The restore puts back the history schema as the backup had it.
+        _historyEnsured = false;
         await SqlServerBackups.RestoreAsync(_settings, Name, DisplayName, backup, cancellationToken);
+        if (options.Attempt is { } attempt)
+        {
+            // RESTORE replaces the whole database and cannot run in a transaction, so unlike PostgreSQL's restore the
+            // record cannot be written atomically with it: it is written after the restore is proven. The backup was
+            // taken before the attempt was first recorded, so the restored database holds no row of it: should this
+            // write fail, the database (at its pre-deploy state, no attempt open) and the missing record still agree,
+            // and the proven restore is not reported as failed for it.
+            try
+            {
+                await RecordDeployAttemptAsync(attempt, cancellationToken);
+            }
+            catch (Exception e) when (e is SqlException or DiagnosticException)
+            {
+                // See above: nothing to undo.
+            }
+        }
     }
 
     public async Task<(ITargetDatabase? Copy, string? Reason)> TryCreateCopyAsync(CancellationToken cancellationToken) =>
@@ -250,22 +384,46 @@ internal sealed class SqlServerDatabase : ITargetDatabase
     internal Microsoft.SqlServer.Dac.DacServices DacServices() => new(_settings.ConnectionString);
 
     /// <summary>
-    /// Creates the history table if missing: before DacFx plans a dev deploy from a dacpac that holds it, so that the
-    /// plan does not create it too (the runner creates it before applying, and the script's CREATE would then fail).
+    /// Creates or upgrades the history table: before DacFx plans a dev deploy from a dacpac that holds it, so that
+    /// the plan neither creates it too (the runner creates it before applying, and the script's CREATE would then
+    /// fail) nor alters an older one. Returns whether the database has the production runner's deploys table, which
+    /// the dacpac must then hold too.
     /// </summary>
-    internal async Task EnsureHistoryAsync(CancellationToken cancellationToken) =>
-        await SqlServerHistory.EnsureTableAsync(await SessionAsync(cancellationToken), cancellationToken);
+    internal async Task<bool> EnsureHistoryAsync(CancellationToken cancellationToken)
+    {
+        var connection = await SessionAsync(cancellationToken);
+        await EnsureHistoryAsync(connection, cancellationToken);
+        return await SqlServerDeployJournal.ExistsAsync(connection, null, cancellationToken);
+    }
+
+    /// <summary>Creates or upgrades the history tables once per database object (a restore may put an older one back).</summary>
+    private async Task EnsureHistoryAsync(SqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (!_historyEnsured)
+        {
+            await SqlServerHistory.EnsureTableAsync(connection, cancellationToken);
+            _historyEnsured = true;
+        }
+    }
+
+    private static string? DeploySessionNameOf(ApplyContext context) =>
+        SqlServerConnections.DeploySessionName(context.DeployId, Environment.MachineName);
 
     /// <summary>A message of DacFx or the server with this connection's password taken out.</summary>
     internal string Redact(string message) => SqlServerConnections.Redact(message, _settings);
 
-    /// <summary>The open session, a fresh one when the last migration, test or rehearsal used it.</summary>
-    private async Task<SqlConnection> SessionAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The open session, a fresh one when the last migration, test or rehearsal used it, or when it must bear
+    /// another name (<paramref name="applicationName"/>: a deploy's migration session; null: the connection string's).
+    /// </summary>
+    private async Task<SqlConnection> SessionAsync(CancellationToken cancellationToken, string? applicationName = null)
     {
-        if (_sessionUsed || _connection.State != ConnectionState.Open)
+        var settings = SqlServerConnections.Named(_settings, applicationName);
+        if (_sessionUsed || _connection.State != ConnectionState.Open || _sessionName != settings.ApplicationName)
         {
             await _connection.DisposeAsync();
-            _connection = await OpenConnectionAsync(_settings, cancellationToken);
+            _connection = await OpenConnectionAsync(settings, cancellationToken);
+            _sessionName = settings.ApplicationName;
             _sessionUsed = false;
         }
 
@@ -276,25 +434,50 @@ internal sealed class SqlServerDatabase : ITargetDatabase
     {
         var startedAt = DateTimeOffset.UtcNow;
         var statements = step.Script.Statements;
-        // XACT_ABORT ON: any run-time error rolls the whole transaction back, instead of ending only the statement
-        // and letting the next batches run on (SQL Server's default for many errors).
-        await ExecuteAsync(connection, null, "SET XACT_ABORT ON", cancellationToken);
+        // XACT_ABORT ON and the statement lock timeout (see SqlServerSessionBaseline.BeginSql): this session is the
+        // migration's alone, so they end with it.
+        var baseline = await SqlServerSessionBaseline.BeginAsync(connection, context.StatementLockTimeout, cancellationToken);
         var transaction = (SqlTransaction)await connection.BeginTransactionAsync(cancellationToken);
         try
         {
+            // Claimed before the first batch: a concurrent deploy of the same migration waits here, not half-way.
+            var claim = await SqlServerHistory.ClaimAsync(connection, transaction, step, context, cancellationToken);
             await ExecuteInTransactionAsync(connection, transaction, statements, _settings.CommandTimeout, cancellationToken);
-            await SqlServerHistory.InsertAsync(connection, transaction, step, context, "success", statements.Count, startedAt, null, cancellationToken);
+            await baseline.RestoreAfterAsync(connection, transaction, statements, cancellationToken);
+            await SqlServerHistory.CompleteClaimAsync(connection, transaction, claim, step, cancellationToken);
+            await ProveLockAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         catch (ScriptFailedException failure)
         {
             await RollBackQuietlyAsync(transaction);
-            await SqlServerHistory.InsertAsync(connection, null, step, context, "failed", 0, startedAt, SqlServerErrors.Describe(failure), CancellationToken.None);
+            if (context.RecordFailures && connection.State == ConnectionState.Open)
+            {
+                await RecordFailureAsync(connection, step, context, startedAt, failure);
+            }
+
             throw;
         }
         finally
         {
             await transaction.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// A failed transactional migration's row (dev builds), after its rollback. The rollback does not end an EXECUTE
+    /// AS the script left: written as that user, the row may be refused, and the migration's own failure is the one
+    /// to report.
+    /// </summary>
+    private static async Task RecordFailureAsync(SqlConnection connection, MigrationStep step, ApplyContext context, DateTimeOffset startedAt, ScriptFailedException failure)
+    {
+        try
+        {
+            await SqlServerHistory.InsertAsync(connection, null, step, context, "failed", 0, startedAt, SqlServerErrors.Describe(failure), CancellationToken.None);
+        }
+        catch (SqlException)
+        {
+            // See above.
         }
     }
 
@@ -335,6 +518,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         var id = await SqlServerHistory.InsertAsync(connection, null, step, context, "running", step.FirstStatement, DateTimeOffset.UtcNow, null, cancellationToken);
         for (var i = step.FirstStatement; i < batches.Count; i++)
         {
+            await ProveLockAsync(cancellationToken);
             try
             {
                 await using var command = new SqlCommand(batches[i].Text, connection) { CommandTimeout = _settings.CommandTimeout };

@@ -83,8 +83,12 @@ internal sealed class SqlServerDeployLock : IDeployLock
         }
     }
 
+    /// <summary>Released (disposed): the database stops proving it.</summary>
+    public bool IsReleased { get; private set; }
+
     public async ValueTask DisposeAsync()
     {
+        IsReleased = true;
         try
         {
             await using var release = new SqlCommand("sp_releaseapplock", _connection) { CommandType = CommandType.StoredProcedure };

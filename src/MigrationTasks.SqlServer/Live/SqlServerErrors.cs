@@ -7,6 +7,9 @@ namespace MigrationTasks.SqlServer.Live;
 /// <summary>Server errors mapped back to the batch, and the line in the file, that caused them.</summary>
 internal static class SqlServerErrors
 {
+    /// <summary>"Lock request time out period exceeded": a statement waited longer than SET LOCK_TIMEOUT allows.</summary>
+    public const int LockTimeout = 1222;
+
     public static ScriptFailedException Failure(SqlException e, ScriptStatement batch, int number)
     {
         // A SqlException carries every message of the batch; the first real error (severity above 10) is the cause.
@@ -20,7 +23,8 @@ internal static class SqlServerErrors
             inModule ? null : OffsetOfLine(batch, error.LineNumber),
             inModule ? $"in {error.Procedure}, line {error.LineNumber}" : null,
             null,
-            e);
+            e,
+            isLockTimeout: error.Number == LockTimeout);
     }
 
     /// <summary>

@@ -39,10 +39,12 @@ public static class HistorySchemaKeeper
 
     /// <summary>
     /// The dacpac to deploy to a live database that MigrationTasks may have recorded history in (the dev database):
-    /// a copy of <paramref name="dacpac"/> that also holds the history table as MigrationTasks creates it.
+    /// a copy of <paramref name="dacpac"/> that also holds the history table and its unique index as MigrationTasks
+    /// creates them, and the deploys table when the database has one (<paramref name="withDeploysTable"/>: the
+    /// production runner made it), so that the plan neither drops, alters nor creates any of them.
     /// </summary>
-    internal static string WithLiveHistory(string dacpac, string workDirectory) =>
-        WithObjects(dacpac, Live.SqlServerHistory.ModelScripts, workDirectory, "with-live-history");
+    internal static string WithLiveHistory(string dacpac, string workDirectory, bool withDeploysTable) =>
+        WithObjects(dacpac, Live.SqlServerHistory.ModelScriptsFor(withDeploysTable), workDirectory, "with-live-history");
 
     private static string WithObjects(string dacpac, IReadOnlyList<string> scripts, string workDirectory, string suffix)
     {

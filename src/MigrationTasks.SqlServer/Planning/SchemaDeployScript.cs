@@ -44,12 +44,12 @@ public static class SchemaDeployScript
         }
 
         // The history table first: the dacpac below holds it, so the plan must find it there already.
-        await target.EnsureHistoryAsync(cancellationToken);
+        var withDeploysTable = await target.EnsureHistoryAsync(cancellationToken);
         string? source = null;
         string script;
         try
         {
-            source = HistorySchemaKeeper.WithLiveHistory(options.Dacpac, options.WorkDirectory);
+            source = HistorySchemaKeeper.WithLiveHistory(options.Dacpac, options.WorkDirectory, withDeploysTable);
             using var package = DacPackage.Load(source);
             script = await Task.Run(
                 () => target.DacServices().GenerateDeployScript(package, target.Name, SqlServerPlanner.DeployOptions(options.AllowDataLoss), cancellationToken),

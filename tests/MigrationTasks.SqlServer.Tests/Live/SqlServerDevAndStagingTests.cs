@@ -49,6 +49,29 @@ public sealed class SqlServerDevAndStagingTests
     }
 
     [Test]
+    public async Task A_dev_deploy_to_a_database_the_production_runner_deployed_leaves_its_history_index_and_deploys_table_alone()
+    {
+        using var folder = new ScratchFolder();
+        var dev = await SqlServerTestServer.CreateDatabaseAsync();
+        var now = DateTimeOffset.UtcNow;
+        await using (var database = await new SqlServerEngine().ConnectAsync(dev, CancellationToken.None))
+        {
+            // What the runner leaves: the history (with its unique index) and migrationtasks.deploys.
+            await database.RecordDeployAttemptAsync(
+                new DeployAttempt("20260101T000000000Z-aaaaaa", "shop", "1.0.0", new string('a', 64), DeployState.Verified, now, now, null, null, "deployed", "h"),
+                CancellationToken.None);
+        }
+
+        var (problems, output) = await DevDeployAsync(folder, dev, Build(folder, "v1", Customer, Names));
+
+        Assert.That(problems, Is.Empty, output);
+        var script = File.ReadAllText(folder.PathOf($"obj/dev-sqlserver/{SchemaDeployScript.FileName}"));
+        Assert.That(script, Does.Not.Contain("migrationtasks"), "DacFx compared MigrationTasks' own tables as equal to their model");
+        Assert.That(await SqlServerTestServer.QueryAsync(dev, "SELECT count(*) FROM migrationtasks.deploys"), Has.One.Items.EqualTo(new[] { "1" }));
+        Assert.That(await SqlServerTestServer.QueryAsync(dev, "SELECT count(*) FROM sys.indexes WHERE name = N'history_applied_once'"), Has.One.Items.EqualTo(new[] { "1" }));
+    }
+
+    [Test]
     public async Task The_staging_gate_finds_drift_rehearses_the_release_script_and_rolls_it_back()
     {
         using var folder = new ScratchFolder();

@@ -179,7 +179,7 @@ public sealed class SqlServerOfflineTests
         var texts = new Dictionary<string, string>
         {
             ["schema snapshot"] = SqlServerSchemaReader.Query,
-            ["history table"] = SqlServerHistory.CreateTableSql,
+            ["history table"] = SqlServerHistory.EnsureSql,
             ["history insert"] = SqlServerHistory.InsertSql,
             ["history update"] = SqlServerHistory.UpdateSql,
             ["lock holder"] = SqlServerDeployLock.HolderSql,

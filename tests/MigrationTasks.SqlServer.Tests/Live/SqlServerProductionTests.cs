@@ -17,6 +17,8 @@ namespace MigrationTasks.SqlServer.Tests.Live;
 [Parallelizable(ParallelScope.All)]
 public sealed class SqlServerProductionTests
 {
+    private const string DropBob = "ALTER TABLE dbo.customer ADD vip bit NOT NULL CONSTRAINT df_vip DEFAULT 0;\nGO\nDELETE FROM dbo.customer WHERE email IS NULL;";
+
     private const string Shop = """
         CREATE TABLE dbo.customer (id int NOT NULL PRIMARY KEY, name nvarchar(100) NOT NULL, email nvarchar(200) NULL);
         INSERT INTO dbo.customer VALUES (1, N'Ada', N'ada@example.com'), (2, N'Bob', NULL), (3, N'Cy', N'cy@example.com');
@@ -48,27 +50,88 @@ public sealed class SqlServerProductionTests
     }
 
     [Test]
-    public async Task A_deploy_ends_0_and_a_failing_verification_ends_1_after_the_restore()
+    public async Task A_release_deploys_in_one_transaction_with_its_attempt_and_a_rerun_says_already_deployed_and_verified()
     {
         var production = await SqlServerProduction.CreateAsync();
-        var (first, firstOutput) = await production.DeployAsync(production.Release("shop", "1.0.0",
-            migrations: [production.Write("V1__customer.sql", Shop)],
-            verify: [production.Write("verify/customers.sql", "SELECT id FROM dbo.customer WHERE name IS NULL;")]));
+        var release = production.Release("shop", "1.0.0",
+            migrations: [production.Write("V1__customer.sql", Shop), production.Write("V2__tier.sql", "ALTER TABLE dbo.customer ADD tier nvarchar(20) NOT NULL CONSTRAINT df_tier DEFAULT N'basic';")],
+            verify: [production.Write("verify/customers.sql", "SELECT id FROM dbo.customer WHERE name IS NULL OR tier IS NULL;")]);
 
-        Assert.That(first.Exit, Is.EqualTo(RunnerExitCode.Succeeded), firstOutput);
-        Assert.That(first.Backup, Is.Not.Null);
+        var (report, output) = await production.DeployAsync(release);
 
-        var baseline = await production.BaselineAsync();
-        var rowsBefore = await production.QueryAsync("SELECT * FROM dbo.customer ORDER BY id");
-        var (report, output) = await production.DeployAsync(production.Release("shop", "1.1.0", baseline,
-            migrations: [production.Write("next/V2__drop_bob.sql", "ALTER TABLE dbo.customer ADD vip bit NOT NULL CONSTRAINT df_vip DEFAULT 0;\nGO\nDELETE FROM dbo.customer WHERE email IS NULL;")],
-            verify: [production.Write("verify/three_customers.sql", "SELECT count(*) FROM dbo.customer HAVING count(*) <> 3;")]));
+        Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Succeeded), output);
+        Assert.That(report.Outcome, Does.Contain("in one transaction"));
+        Assert.That(report.Backup, Is.Not.Null);
+        Assert.That((await production.QueryAsync("SELECT script, outcome, deploy_id FROM migrationtasks.history ORDER BY id")).Select(r => string.Join('|', r)),
+            Is.EqualTo(new[] { $"V1__customer.sql|success|{report.AttemptId}", $"V2__tier.sql|success|{report.AttemptId}" }));
+        Assert.That(await production.QueryAsync("SELECT id, state FROM migrationtasks.deploys"), Is.EqualTo(new[] { new[] { report.AttemptId, "verified" } }));
+
+        var (again, againOutput) = await production.DeployAsync(release);
+
+        Assert.That(again.Exit, Is.EqualTo(RunnerExitCode.Succeeded), againOutput);
+        Assert.That(again.Outcome, Does.Contain("already deployed and verified"));
+        Assert.That(again.Backup, Is.Null, "a no-op takes no backup");
+        Assert.That(await production.QueryAsync("SELECT count(*) FROM migrationtasks.history"), Has.One.Items.EqualTo(new[] { "2" }));
+    }
+
+    [Test]
+    public async Task A_failing_verification_rolls_the_release_back_before_it_commits_without_a_restore()
+    {
+        var production = await SqlServerProduction.CreateAsync();
+        var (baseline, rowsBefore) = await production.DeployedAsync(Shop);
+
+        var (report, output) = await production.DeployAsync(production.Release("shop", "1.1.0", baseline, migrations: [production.Write("next/V2__drop_bob.sql", DropBob)], verify: [ThreeCustomers(production)]));
+
+        Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Failed), output);
+        Assert.That(output, Does.Contain("error MIG6014"));
+        Assert.That(report.Steps.Select(s => (s.Node, s.State)), Does.Contain((FlowChart.DataCorrect, StepState.Failed)).And.Contain((FlowChart.Restore, StepState.Skipped)));
+        Assert.That((await production.SnapshotAsync()).Hash, Is.EqualTo(baseline.Schema.Hash));
+        Assert.That(await production.QueryAsync("SELECT * FROM dbo.customer ORDER BY id"), Is.EqualTo(rowsBefore));
+        Assert.That(await production.QueryAsync("SELECT script FROM migrationtasks.history ORDER BY id"), Is.EqualTo(new[] { new[] { "V1__customer.sql" } }),
+            "a rolled-back release leaves the history as it was");
+        Assert.That(await production.QueryAsync("SELECT state FROM migrationtasks.deploys ORDER BY started_at"), Is.EqualTo(new[] { new[] { "verified" }, new[] { "failed" } }));
+    }
+
+    [Test]
+    public async Task Migration_by_migration_a_failing_verification_is_not_restored_without_discard_later_writes_and_needs_a_person()
+    {
+        // SQL Server keeps no write counters: whether others wrote since the backup cannot be told, so no restore on its own.
+        var (production, _, _, report, output) = await FailingVerificationAfterCommitAsync(discardLaterWrites: false);
+
+        Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.NeedsAttention), output);
+        Assert.That(output, Does.Contain("error MIG6024").And.Contain("SQL Server keeps no write counters"));
+        Assert.That(await production.QueryAsync("SELECT count(*) FROM dbo.customer"), Has.One.Items.EqualTo(new[] { "2" }), "left as the migration made it, for a person");
+        Assert.That(await production.QueryAsync($"SELECT state FROM migrationtasks.deploys WHERE id = N'{report.AttemptId}'"), Is.EqualTo(new[] { new[] { "needs_person" } }));
+    }
+
+    [Test]
+    public async Task Migration_by_migration_a_failing_verification_is_restored_with_discard_later_writes_and_the_attempt_recorded_after_it()
+    {
+        var (production, baseline, rowsBefore, report, output) = await FailingVerificationAfterCommitAsync(discardLaterWrites: true);
 
         Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Failed), output);
         Assert.That(output, Does.Contain("error MIG6014"));
         Assert.That(report.Steps.Select(s => (s.Node, s.State)), Does.Contain((FlowChart.Restore, StepState.Passed)));
         Assert.That((await production.SnapshotAsync()).Hash, Is.EqualTo(baseline.Schema.Hash));
         Assert.That(await production.QueryAsync("SELECT * FROM dbo.customer ORDER BY id"), Is.EqualTo(rowsBefore));
+        Assert.That(await production.QueryAsync("SELECT state FROM migrationtasks.deploys ORDER BY started_at"), Is.EqualTo(new[] { new[] { "verified" }, new[] { "restored" } }),
+            "recorded after the RESTORE, which put back a database that had no row of this attempt");
+    }
+
+    [Test]
+    public async Task A_read_only_database_is_refused_untouched_before_any_backup()
+    {
+        var production = await SqlServerProduction.CreateAsync();
+        var name = new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(production.ConnectionString).InitialCatalog;
+        var master = new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(production.ConnectionString) { InitialCatalog = "master" }.ConnectionString;
+        await SqlServerTestServer.QueryAsync(master, $"ALTER DATABASE [{name}] SET READ_ONLY WITH ROLLBACK IMMEDIATE; SELECT 1");
+
+        var (report, output) = await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
+
+        Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Refused), output);
+        Assert.That(output, Does.Contain("error MIG6025").And.Contain("READ_ONLY"));
+        Assert.That(report.Backup, Is.Null);
+        Assert.That(await production.QueryAsync("SELECT count(*) FROM sys.schemas WHERE name = N'migrationtasks'"), Has.One.Items.EqualTo(new[] { "0" }));
     }
 
     [Test]
@@ -85,6 +148,22 @@ public sealed class SqlServerProductionTests
             Assert.That(File.ReadAllText(file), Does.Not.Contain(password), file);
         }
     }
+
+    /// <summary>1.0.0 deployed, then 1.1.0 migration by migration: V2 commits, and Verify/ finds a customer missing.</summary>
+    private static async Task<(SqlServerProduction Production, SqlServerProduction.Baseline Baseline, List<string?[]> RowsBefore, DeployReport Report, string Output)>
+        FailingVerificationAfterCommitAsync(bool discardLaterWrites)
+    {
+        var production = await SqlServerProduction.CreateAsync();
+        var (baseline, rowsBefore) = await production.DeployedAsync(Shop);
+        var (report, output) = await production.DeployAsync(
+            production.Release("shop", "1.1.0", baseline, migrations: [production.Write("next/V2__drop_bob.sql", DropBob)], verify: [ThreeCustomers(production)]),
+            transactionPerMigration: true,
+            discardLaterWrites: discardLaterWrites);
+        return (production, baseline, rowsBefore, report, output);
+    }
+
+    private static string ThreeCustomers(SqlServerProduction production) =>
+        production.Write("verify/three_customers.sql", "SELECT count(*) FROM dbo.customer HAVING count(*) <> 3;");
 
     private static Engines.DatabaseBackup DatabaseBackupLoad(string folder, string id) => Engines.DatabaseBackup.Load(folder, id);
 }
@@ -123,12 +202,21 @@ internal sealed class SqlServerProduction
         new(id, version, "SqlServer", SourceFile.ReadAll(migrations ?? []), SourceFile.ReadAll(checks ?? []), SourceFile.ReadAll(verify ?? []),
             baseline?.PreState ?? ReleaseToDeploy.EmptyDatabase, baseline?.Schema, null);
 
-    public async Task<(DeployReport Report, string Output)> DeployAsync(ReleaseToDeploy release)
+    public async Task<(DeployReport Report, string Output)> DeployAsync(ReleaseToDeploy release, bool transactionPerMigration = false, bool discardLaterWrites = false)
     {
         var output = new StringWriter();
-        var options = new DeployOptions(_variable, BackupDirectory, ReportDirectory, TimeSpan.FromSeconds(30), null);
+        var options = new DeployOptions(_variable, BackupDirectory, ReportDirectory, TimeSpan.FromSeconds(30), null,
+            TransactionPerMigration: transactionPerMigration, DiscardLaterWrites: discardLaterWrites);
         var report = await new ProductionRunner(new SqlServerEngine(), new Reporter(output)).DeployAsync(() => release, options, CancellationToken.None);
         return (report, output.ToString());
+    }
+
+    /// <summary>Deploys 1.0.0 (V1__customer.sql) and returns its baseline and the rows of dbo.customer.</summary>
+    public async Task<(Baseline Baseline, List<string?[]> Rows)> DeployedAsync(string v1)
+    {
+        var (first, output) = await DeployAsync(Release("shop", "1.0.0", migrations: [Write("V1__customer.sql", v1)]));
+        Assert.That(first.Exit, Is.EqualTo(RunnerExitCode.Succeeded), output);
+        return (await BaselineAsync(), await QueryAsync("SELECT * FROM dbo.customer ORDER BY id"));
     }
 
     /// <summary>What <c>migrate baseline</c> exports: the applied history and the schema, read now.</summary>

@@ -3,7 +3,9 @@ using MigrationTasks.Core.Tests.Release;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Migrations;
 using MigrationTasks.Release;
+using MigrationTasks.Engines;
 using MigrationTasks.SqlServer.Engine;
+using MigrationTasks.SqlServer.Live;
 using MigrationTasks.SqlServer.Planning;
 using MigrationTasks.SqlServer.Schema;
 
@@ -237,6 +239,46 @@ public sealed class SqlServerPlannerTests
         Assert.That(plan.Findings, Is.Empty);
         Assert.That(plan.Report.Operations.Select(o => $"{o.Kind} {o.Name}"), Is.EqualTo(new[] { "Create [dbo].[Tag]" }));
         Assert.That(plan.Batches.Select(b => b.Text), Has.Some.Contains("PRINT N'deployed ShopDb'"), "the post-deployment script is still there");
+    }
+
+    [Test]
+    public void The_history_index_and_deploys_table_production_has_are_planned_unchanged()
+    {
+        var history = SqlServerHistory.ModelScripts.Select((script, i) => (Name: $"History{i}.sql", Script: script));
+        var production = Build("production-with-deploys", new Dictionary<string, string>(history.ToDictionary(h => h.Name, h => h.Script))
+        {
+            ["Customer.sql"] = Customer,
+            ["Product.sql"] = Product,
+        }).Dacpac;
+        var project = Build("beside-deploys", new() { ["Customer.sql"] = Customer, ["Product.sql"] = Product, ["Tag.sql"] = "CREATE TABLE dbo.Tag (TagId int NOT NULL);\n" });
+
+        var plan = new SqlServerPlanner(new Reporter(TextWriter.Null)).Plan(new DeployPlanOptions(project.Dacpac, production, "ShopDb", [.. project.Files.Values]));
+
+        Assert.That(plan.Findings, Is.Empty);
+        Assert.That(plan.Report.Operations.Select(o => $"{o.Kind} {o.Name}"), Is.EqualTo(new[] { "Create [dbo].[Tag]" }));
+        Assert.That(plan.Batches.Select(b => b.Text), Has.None.Contains("migrationtasks"));
+    }
+
+    [Test]
+    public void DacFx_compares_CHECK_text_so_the_deploys_table_is_modelled_as_the_server_stores_its_IN_list()
+    {
+        // The live table made from an IN list, as PostgreSQL's DDL reads: the server would store ORs, DacFx sees a change.
+        var inList = "state IN (" + string.Join(", ", DeployAttempt.StateNames.Select(n => $"N'{n}'")) + ")";
+        var production = Build("production-in-list", new()
+        {
+            ["Customer.sql"] = Customer,
+            ["Product.sql"] = Product,
+            ["Schema.sql"] = SqlServerHistory.ModelScripts[0],
+            ["Deploys.sql"] = SqlServerHistory.DeploysTableSql.Replace(string.Join(" OR ", DeployAttempt.StateNames.Select(n => $"[state]=N'{n}'")), inList, StringComparison.Ordinal),
+        }).Dacpac;
+        var project = Build("beside-in-list", new() { ["Customer.sql"] = Customer, ["Product.sql"] = Product });
+        var source = HistorySchemaKeeper.WithLiveHistory(project.Dacpac, _folder.PathOf("obj/in-list"), withDeploysTable: true);
+
+        using var sourcePackage = Microsoft.SqlServer.Dac.DacPackage.Load(source);
+        using var targetPackage = Microsoft.SqlServer.Dac.DacPackage.Load(production);
+        var script = Microsoft.SqlServer.Dac.DacServices.GenerateDeployScript(sourcePackage, targetPackage, "ShopDb", SqlServerPlanner.DeployOptions(allowDataLoss: false));
+
+        Assert.That(script, Does.Contain("DROP CONSTRAINT [ck_migrationtasks_deploys_state]"));
     }
 
     [Test]

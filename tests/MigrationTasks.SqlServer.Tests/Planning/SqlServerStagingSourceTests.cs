@@ -61,18 +61,35 @@ public sealed class SqlServerStagingSourceTests
     public void A_dev_deploy_plans_from_a_dacpac_holding_the_history_table_so_it_is_not_dropped()
     {
         var project = Build("project", Customer);
-        // The dev database as MigrationTasks leaves it: the project's objects plus the history table it creates.
-        var dev = Build("dev", Customer, SqlServerHistory.ModelScripts[0], SqlServerHistory.ModelScripts[1]);
+        // The dev database as MigrationTasks leaves it: the project's objects plus the history table and its unique
+        // index (no deploys table: only the production runner makes one).
+        var dev = Build("dev", [Customer, .. SqlServerHistory.ModelScriptsFor(withDeploysTable: false)]);
 
         // DacFx as the online dev deploy calls it (with the planner's options), the dev database standing as target.
-        var withHistory = HistorySchemaKeeper.WithLiveHistory(project, _folder.PathOf("obj/dev"));
+        var withHistory = HistorySchemaKeeper.WithLiveHistory(project, _folder.PathOf("obj/dev"), withDeploysTable: false);
         var kept = Script(withHistory, dev);
         var dropped = Script(project, dev);
 
         Assert.That(kept, Does.Not.Contain("DROP").And.Not.Contain("[migrationtasks]"), kept);
         Assert.That(dropped, Does.Contain("DROP TABLE [migrationtasks].[history]"), "without the keeper, DropObjectsNotInSource would drop the history");
-        Assert.That(new SqlServerEngine().Prepare("history.sql", SqlServerHistory.CreateTableSql).Statements, Has.Count.EqualTo(1),
-            "the live DDL is the model's table behind IF guards");
+        Assert.That(new SqlServerEngine().Prepare("history.sql", SqlServerHistory.EnsureSql).Statements, Has.Count.EqualTo(1),
+            "the live DDL is the model's table behind IF guards, in one batch");
+    }
+
+    [Test]
+    public void A_dev_deploy_keeps_a_deploys_table_where_the_production_runner_made_one_and_makes_none_elsewhere()
+    {
+        var project = Build("project", Customer);
+        var deployed = Build("deployed", [Customer, .. SqlServerHistory.ModelScripts]);
+        var dev = Build("dev", [Customer, .. SqlServerHistory.ModelScriptsFor(withDeploysTable: false)]);
+
+        var kept = Script(HistorySchemaKeeper.WithLiveHistory(project, _folder.PathOf("obj/deployed"), withDeploysTable: true), deployed);
+        var withoutIt = Script(HistorySchemaKeeper.WithLiveHistory(project, _folder.PathOf("obj/deployed-without"), withDeploysTable: false), deployed);
+        var madeByMistake = Script(HistorySchemaKeeper.WithLiveHistory(project, _folder.PathOf("obj/dev"), withDeploysTable: true), dev);
+
+        Assert.That(kept, Does.Not.Contain("DROP").And.Not.Contain("[migrationtasks]"), kept);
+        Assert.That(withoutIt, Does.Contain("DROP TABLE [migrationtasks].[deploys]"), "the flag is what keeps it");
+        Assert.That(madeByMistake, Does.Contain("CREATE TABLE [migrationtasks].[deploys]"), "the flag is what keeps a dev database without one");
     }
 
     private static string Script(string source, string target)
