@@ -1,3 +1,7 @@
+using MigrationTasks.PostgreSql.Engine;
+using MigrationTasks.PostgreSql.Tests;
+using MigrationTasks.Release;
+
 namespace MigrationTasks.FaultInjection.Tests;
 
 /// <summary>
@@ -33,21 +37,35 @@ public sealed class HostileIdentifierTests
     }
 
     [Test]
-    public async Task A_production_holding_hostile_names_is_backed_up_and_deployed_to()
+    public async Task A_production_holding_hostile_names_is_backed_up_proven_and_restored_like_any_other()
     {
         var production = await Production.CreateAsync();
-        await production.ExecuteAsync("""
+        await PostgresServer.QueryAsync(production.ConnectionString, """
             CREATE TABLE "new
-            line" (id int PRIMARY KEY);
+            line" (id int PRIMARY KEY, "a ""quoted"" column" text);
             INSERT INTO "new
-            line" VALUES (1), (2);
+            line" VALUES (1, 'x'), (2, E'y\nz');
+            CREATE SCHEMA "semi;colon $$";
+            CREATE TABLE "semi;colon $$"."Zürich 📦" (id int);
+            INSERT INTO "semi;colon $$"."Zürich 📦" SELECT generate_series(1, 20);
+            SELECT 1
             """);
-        var deploy = new Deploy(production, await ReleaseWorkshop.PackageAsync(production.BaselinePath, [Faults.V2]));
+        var before = await production.StateAsync();
+        // Production's baseline as `migrate baseline` exports it, hostile tables and all.
+        var baseline = Path.Combine(Path.GetTempPath(), "migrationtasks-faults", $"hostile-baseline-{Guid.NewGuid():N}.json");
+        var engine = new PostgresEngine();
+        await using (var database = await engine.ConnectAsync(production.ConnectionString, CancellationToken.None))
+        {
+            (await MigrationBaseline.ExportAsync(engine.Name, database, CancellationToken.None)).Save(baseline);
+        }
+
+        var failing = new ReleaseWorkshop.Script("V3__index.sql", "-- migrationtasks: no-transaction\nCREATE INDEX CONCURRENTLY customer_email ON customer (email);\n" + Faults.FailOnProduction);
+        var deploy = new Deploy(production, await ReleaseWorkshop.PackageAsync(baseline, [Faults.V2, failing]));
 
         var (exit, output) = await deploy.RunAsync();
 
-        // Production holds a table the baseline does not: refused, and for that reason, not a disk message.
-        Assert.That(exit, Is.EqualTo(2), output);
-        Assert.That(output, Does.Contain("error MIG6010").And.Not.Contain("MIG6002"));
+        Assert.That(exit, Is.EqualTo(1), output);
+        Assert.That(output, Does.Contain("with the data of each of the 5 tables").And.Contain("restored and proven").And.Not.Contain("MIG6002"));
+        Assert.That(await production.StateAsync(), Is.EqualTo(before));
     }
 }

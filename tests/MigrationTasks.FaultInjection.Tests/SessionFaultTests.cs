@@ -25,6 +25,56 @@ public sealed class SessionFaultTests
     }
 
     [Test]
+    public async Task A_hot_standby_is_refused_before_the_backup_untouched()
+    {
+        // A primary of its own and a streaming replica of it (pg_basebackup -R), as a deploy pointed at the wrong
+        // host would meet one: the replica accepts connections and reads, and refuses every change.
+        if (MigrationTasks.PostgreSql.Ephemeral.PostgresBinaries.FindClientDirectory(["pg_basebackup"]) is not { } bin)
+        {
+            Assert.Ignore("pg_basebackup is not installed.");
+            return;
+        }
+
+        var folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "migrationtasks-faults", $"standby-{Guid.NewGuid():N}")).FullName;
+        await using var primary = await MigrationTasks.PostgreSql.Ephemeral.EphemeralPostgresCluster.CreateAsync(Path.Combine(folder, "primary"));
+        await primary.CreateDatabaseAsync("prod_standby");
+        var standbyData = Directory.CreateDirectory(Path.Combine(folder, "standby")).FullName;
+        var pgBasebackup = Path.Combine(bin, "pg_basebackup");
+        List<string> copyCommand = ["-h", "127.0.0.1", "-p", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "postgres", "-D", standbyData, "-R", "-X", "stream", "--checkpoint=fast"];
+        if (!OperatingSystem.IsWindows() && Environment.IsPrivilegedProcess)
+        {
+            // The server refuses to run as root: its data, and the program writing it, belong to postgres.
+            System.Diagnostics.Process.Start("chown", ["postgres:postgres", standbyData])!.WaitForExit();
+            File.SetUnixFileMode(standbyData, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            copyCommand.InsertRange(0, ["-u", "postgres", "--", pgBasebackup]);
+        }
+
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.IsPrivilegedProcess ? "runuser" : pgBasebackup)
+        {
+            RedirectStandardError = true,
+            WorkingDirectory = "/",
+        };
+        copyCommand.ForEach(start.ArgumentList.Add);
+        using var copy = System.Diagnostics.Process.Start(start)!;
+        var errors = await copy.StandardError.ReadToEndAsync();
+        await copy.WaitForExitAsync();
+        Assert.That(copy.ExitCode, Is.EqualTo(0), errors);
+        await using var standby = await MigrationTasks.PostgreSql.Ephemeral.EphemeralPostgresCluster.StartAsync(standbyData);
+        var production = await Production.CreateAsync();
+        var deploy = new Deploy(production, await ReleaseWorkshop.PackageAsync(production.BaselinePath, [Faults.V2]));
+        using var runner = RunnerProcess.Start(
+            deploy.Runner,
+            ["deploy", "--connection-variable", Deploy.ConnectionVariable, "--trust", ReleaseWorkshop.TrustPem, "--backup-dir", deploy.BackupDirectory, "--report-dir", deploy.ReportDirectory],
+            new Dictionary<string, string> { [Deploy.ConnectionVariable] = standby.ConnectionString("prod_standby") });
+
+        var (exit, output) = await runner.WaitForExitAsync();
+
+        Assert.That(exit, Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain("error MIG6025").And.Contain("hot standby"));
+        Assert.That(Directory.Exists(deploy.BackupDirectory), Is.False, "no backup of a database that cannot change");
+    }
+
+    [Test]
     public async Task Idle_timeouts_set_on_the_database_end_none_of_the_runners_waits()
     {
         var production = await Production.CreateAsync();

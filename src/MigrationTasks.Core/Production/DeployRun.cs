@@ -116,8 +116,9 @@ public sealed class DeployRun(string verb, Reporter reporter)
             DeployReportWriter.Write(report, runDirectory);
             DeployReportWriter.Write(report, reportDirectory);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
+            // Whatever the reason (a full disk, permissions, a path that cannot be), the exit code stays the run's.
             reporter.Report(Diagnostic.Error(
                 DiagnosticCodes.ReportDirectoryNotWritable,
                 $"the report could not be written to {runDirectory} ({e.Message}); this output is the only record of the run (exit code {(int)Exit}: {Outcome})."));
