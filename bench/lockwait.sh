@@ -7,7 +7,8 @@
 #      reader, and every application query queues behind it;
 #   2. the same migration deployed by the runner (`migrate deploy`, defaults): it gives up after 2 s, rolls back,
 #      and tries again, so that the application waits at most one try's worth.
-# Prints each case's slowest application query, how many took over 1 s, and how long the migration took.
+# Prints each case's slowest application query, how many took over 1 s, the client-seconds spent in stalled queries,
+# and how long the migration took.
 # Usage: bench/lockwait.sh   (READER=20 ROWS=200000)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,10 +43,12 @@ scenario() {
   local took; took=$(ms "$start")
   wait "$app"
   # pgbench log: client, transaction, latency in µs, …
-  local slowest over
+  local slowest over stalled
   slowest=$(cat "$log"/app* | awk '{ if ($3 > m) m = $3 } END { printf "%.0f", m / 1000 }')
   over=$(cat "$log"/app* | awk '$3 > 1000000 { n++ } END { print n + 0 }')
-  printf '%-34s slowest application query %6s ms; %5s queries over 1 s; migration took %6s ms\n' "$name:" "$slowest" "$over" "$took"
+  # Client-seconds the application spent in queries that took over 100 ms: time its users waited.
+  stalled=$(cat "$log"/app* | awk '$3 > 100000 { s += $3 } END { printf "%.1f", s / 1000000 }')
+  printf '%-34s slowest application query %6s ms; %3s queries over 1 s, %5s client-s stalled; migration took %6s ms\n' "$name:" "$slowest" "$over" "$stalled" "$took"
 }
 
 echo "customer: $rows rows; a reader holds it for $reader s; 4 application clients read it throughout (PostgreSQL $("$bin/psql" -X -At -d postgres -c 'SHOW server_version'))"
