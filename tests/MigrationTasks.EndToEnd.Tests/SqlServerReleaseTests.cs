@@ -40,7 +40,7 @@ public sealed class SqlServerReleaseTests
         // The sample's deploy script runs in one transaction: plan.md says a failure rolls it back, and what follows a commit.
         var plan = File.ReadAllText(Path.Combine(release, "plan.md"));
         Assert.That(plan, Does.Contain("## If it fails").And.Contain("runs in **one transaction**").And.Contain("the backup is not needed"));
-        Assert.That(plan, Does.Contain("runs the 2 Verify/ queries").And.Contain("a failing check of the 2 in Checks/"));
+        Assert.That(plan, Does.Contain("the 2 Verify/ queries run inside it, before it commits").And.Contain("a failing check of the 2 in Checks/"));
         using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(release, "manifest.json"))))
         {
             Assert.That(manifest.RootElement.GetProperty("engine").GetString(), Is.EqualTo("SqlServer"));

@@ -58,6 +58,17 @@ internal static class Faults
             "the runner to reach the gate",
             runner);
 
+    /// <summary>Starts the deploy with the gate shut, kills it (SIGKILL) once it waits there, and returns its exit code.</summary>
+    public static async Task<int> KillAtGateAsync(Production production, Deploy deploy, params string[] options)
+    {
+        await using var gate = await CloseGateAsync(production);
+        using var runner = deploy.Start(options);
+        await WaitAtGateAsync(production, runner);
+        runner.Kill();
+        var (exit, _) = await runner.WaitForExitAsync();
+        return exit;
+    }
+
     /// <summary>
     /// Production's state after this package deployed cleanly: the package run once, without faults, on a fresh copy
     /// (made once per package); what "all of the deploy, exactly once" must equal.

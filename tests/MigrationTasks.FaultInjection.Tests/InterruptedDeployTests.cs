@@ -15,14 +15,7 @@ public sealed class InterruptedDeployTests
         var before = await production.StateAsync();
         var deploy = new Deploy(production, await ReleaseWorkshop.PackageAsync(production.BaselinePath, [Faults.V2, Faults.V3Tier], verify: [Faults.GatedVerify]));
 
-        await using (await Faults.CloseGateAsync(production))
-        {
-            using var runner = deploy.Start();
-            await Faults.WaitAtGateAsync(production, runner);
-            runner.Kill();
-            var (killed, _) = await runner.WaitForExitAsync();
-            Assert.That(killed, Is.Not.EqualTo(0));
-        }
+        Assert.That(await Faults.KillAtGateAsync(production, deploy), Is.Not.EqualTo(0));
 
         // The runner's backend outlives it until its statement ends (the gate opens), and can never commit.
         Assert.That(await production.StateAsync(), Is.EqualTo(before), "nothing of the uncommitted release is visible");
@@ -41,13 +34,7 @@ public sealed class InterruptedDeployTests
         var production = await Production.CreateAsync();
         var deploy = new Deploy(production, await ReleaseWorkshop.PackageAsync(production.BaselinePath, [Faults.V2, Faults.V3Tier], verify: [Faults.GatedVerify]));
 
-        await using (await Faults.CloseGateAsync(production))
-        {
-            using var runner = deploy.Start("--transaction-per-migration");
-            await Faults.WaitAtGateAsync(production, runner);
-            runner.Kill();
-            await runner.WaitForExitAsync();
-        }
+        await Faults.KillAtGateAsync(production, deploy, "--transaction-per-migration");
 
         Assert.That(await production.DeployStatesAsync(), Is.EqualTo(new[] { "migrated" }));
         var (exit, output) = await deploy.RunAsync();

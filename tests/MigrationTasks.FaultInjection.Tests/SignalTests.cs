@@ -121,13 +121,7 @@ public sealed class SignalTests
     {
         var production = await Production.CreateAsync();
         var deploy = new Deploy(production, await ReleaseWorkshop.PackageAsync(production.BaselinePath, [Faults.GatedV2, Faults.V3Tier]));
-        await using (await Faults.CloseGateAsync(production))
-        {
-            using var runner = deploy.Start();
-            await Faults.WaitAtGateAsync(production, runner);
-            runner.Kill();
-            await runner.WaitForExitAsync();
-        }
+        await Faults.KillAtGateAsync(production, deploy);
 
         var (exit, output) = await deploy.RunAsync();
 
@@ -142,13 +136,7 @@ public sealed class SignalTests
         var production = await Production.CreateAsync();
         var before = await production.StateAsync();
         var deploy = new Deploy(production, await ReleaseWorkshop.PackageAsync(production.BaselinePath, [Faults.V2, Faults.GatedNoTransactionV3]));
-        await using (await Faults.CloseGateAsync(production))
-        {
-            using var runner = deploy.Start();
-            await Faults.WaitAtGateAsync(production, runner);
-            runner.Kill();
-            await runner.WaitForExitAsync();
-        }
+        await Faults.KillAtGateAsync(production, deploy);
 
         var (exit, output) = await deploy.RunAsync();
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Security.Cryptography;
 
@@ -72,6 +73,32 @@ public sealed record DeployAttempt(
 
     public static string NewId(DateTimeOffset now) =>
         $"{now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
+
+    /// <summary>The columns of an engine's <c>migrationtasks.deploys</c> table, in the order <see cref="ReadAllAsync"/> reads them.</summary>
+    public const string Columns = "id, package_id, package_version, release_sha256, state, started_at, updated_at, backup_id, backup_directory, detail, runner_host";
+
+    /// <summary>Every row of a <c>SELECT</c> of <see cref="Columns"/>, whichever engine's reader returns them.</summary>
+    public static async Task<IReadOnlyList<DeployAttempt>> ReadAllAsync(DbDataReader reader, CancellationToken cancellationToken)
+    {
+        var attempts = new List<DeployAttempt>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            attempts.Add(new DeployAttempt(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                ParseState(reader.GetString(4)),
+                reader.GetFieldValue<DateTimeOffset>(5),
+                reader.GetFieldValue<DateTimeOffset>(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.GetString(9),
+                reader.GetString(10)));
+        }
+
+        return attempts;
+    }
 
     /// <summary>The same attempt in another state, with what happened, stamped now.</summary>
     public DeployAttempt With(DeployState state, string detail) => this with { State = state, Detail = detail, UpdatedAt = DateTimeOffset.UtcNow };

@@ -256,7 +256,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
         var settings = new NpgsqlConnectionStringBuilder(_settings.ConnectionString) { Database = name };
         var shadow = await OpenAsync(settings, cancellationToken);
-        return (new ShadowDatabase(shadow, async () => await ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None)), null);
+        return (new ScratchDatabase(shadow, async () => await ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None)), null);
     }
 
     public async Task<DatabaseBackup> BackupAsync(string backupDirectory, bool hashRows, CancellationToken cancellationToken) =>
@@ -336,7 +336,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
             }
 
             var copy = await OpenAsync(new NpgsqlConnectionStringBuilder(_settings.ConnectionString) { Database = name }, cancellationToken);
-            return (new ShadowDatabase(copy, Drop, "copy"), null);
+            return (new ScratchDatabase(copy, Drop, "copy"), null);
         }
         catch
         {

@@ -19,31 +19,14 @@ internal static class PostgresDeployJournal
         }
 
         await using var command = new NpgsqlCommand(
-            """
-            SELECT id, package_id, package_version, release_sha256, state, started_at, updated_at, backup_id, backup_directory, detail, runner_host
+            $"""
+            SELECT {DeployAttempt.Columns}
             FROM migrationtasks.deploys ORDER BY started_at, id
             """,
             connection,
             transaction);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var attempts = new List<DeployAttempt>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            attempts.Add(new DeployAttempt(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.GetString(3),
-                DeployAttempt.ParseState(reader.GetString(4)),
-                reader.GetFieldValue<DateTimeOffset>(5),
-                reader.GetFieldValue<DateTimeOffset>(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.GetString(9),
-                reader.GetString(10)));
-        }
-
-        return attempts;
+        return await DeployAttempt.ReadAllAsync(reader, cancellationToken);
     }
 
     /// <summary>
@@ -66,7 +49,7 @@ internal static class PostgresDeployJournal
         {PostgresHistory.DeploysTableSql};
         SET LOCAL SESSION AUTHORIZATION DEFAULT;
         SET LOCAL ROLE NONE;
-        INSERT INTO migrationtasks.deploys (id, package_id, package_version, release_sha256, state, started_at, updated_at, backup_id, backup_directory, detail, runner_host)
+        INSERT INTO migrationtasks.deploys ({DeployAttempt.Columns})
         VALUES ({Literal(attempt.Id)}, {Literal(attempt.PackageId)}, {Literal(attempt.PackageVersion)}, {Literal(attempt.Release)}, {Literal(DeployAttempt.StateName(attempt.State))},
             {Literal(attempt.StartedAt.ToString("O"))}::timestamptz, {Literal(attempt.UpdatedAt.ToString("O"))}::timestamptz,
             {Literal(attempt.BackupId)}, {Literal(attempt.BackupDirectory)}, {Literal(attempt.Detail)}, {Literal(attempt.RunnerHost)})
@@ -82,7 +65,7 @@ internal static class PostgresDeployJournal
     {
         var command = new NpgsqlBatchCommand(
             $"""
-            INSERT INTO migrationtasks.deploys (id, package_id, package_version, release_sha256, state, started_at, updated_at, backup_id, backup_directory, detail, runner_host)
+            INSERT INTO migrationtasks.deploys ({DeployAttempt.Columns})
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             {OnConflict}
             """);

@@ -326,7 +326,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         try
         {
             var shadow = await OpenAsync(SqlServerConnections.ForDatabase(_settings, name), cancellationToken);
-            return (new SqlServerScratchDatabase(shadow, () => DropDatabaseAsync(name)), null);
+            return (new ScratchDatabase(shadow, () => DropDatabaseAsync(name)), null);
         }
         catch
         {

@@ -116,7 +116,7 @@ internal static class SqlServerDatabaseCopy
         {
             var copy = await SqlServerDatabase.OpenAsync(SqlServerConnections.ForDatabase(settings, target.Name), cancellationToken);
             // A copy that works is no refusal, so a file left behind is said where the rehearsal names the copy.
-            return (new SqlServerScratchDatabase(copy, drop, "copy", fileNote), null);
+            return (new ScratchDatabase(copy, drop, "copy", fileNote), null);
         }
         catch
         {

@@ -11,8 +11,8 @@ internal static class SqlServerDeployJournal
 {
     internal const string ExistsSql = "SELECT CASE WHEN OBJECT_ID(N'migrationtasks.deploys', N'U') IS NULL THEN 0 ELSE 1 END";
 
-    internal const string ReadSql = """
-        SELECT id, package_id, package_version, release_sha256, state, started_at, updated_at, backup_id, backup_directory, detail, runner_host
+    internal const string ReadSql = $"""
+        SELECT {DeployAttempt.Columns}
         FROM migrationtasks.deploys ORDER BY started_at, id
         """;
 
@@ -22,12 +22,12 @@ internal static class SqlServerDeployJournal
     /// Inserts the attempt or moves the recorded one to its new state. UPDLOCK and SERIALIZABLE hold the key (or the
     /// gap where it would be) from the UPDATE to the INSERT, so that two writers of one id cannot both insert.
     /// </summary>
-    internal const string UpsertSql = """
+    internal const string UpsertSql = $"""
         UPDATE migrationtasks.deploys WITH (UPDLOCK, SERIALIZABLE)
         SET state = @state, updated_at = @updatedAt, backup_id = @backupId, backup_directory = @backupDirectory, detail = @detail
         WHERE id = @id;
         IF @@ROWCOUNT = 0
-            INSERT INTO migrationtasks.deploys (id, package_id, package_version, release_sha256, state, started_at, updated_at, backup_id, backup_directory, detail, runner_host)
+            INSERT INTO migrationtasks.deploys ({DeployAttempt.Columns})
             VALUES (@id, @packageId, @packageVersion, @release, @state, @startedAt, @updatedAt, @backupId, @backupDirectory, @detail, @host);
         """;
 
@@ -47,24 +47,7 @@ internal static class SqlServerDeployJournal
 
         await using var command = new SqlCommand(ReadSql, connection, transaction);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var attempts = new List<DeployAttempt>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            attempts.Add(new DeployAttempt(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.GetString(3),
-                DeployAttempt.ParseState(reader.GetString(4)),
-                reader.GetFieldValue<DateTimeOffset>(5),
-                reader.GetFieldValue<DateTimeOffset>(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.GetString(9),
-                reader.GetString(10)));
-        }
-
-        return attempts;
+        return await DeployAttempt.ReadAllAsync(reader, cancellationToken);
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public sealed class ReleaseManifestTests
         Assert.That(document.RootElement.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[]
         {
             "schemaVersion", "packageId", "version", "engine", "created", "sourceRevision", "expectedPreState",
-            "expectedPostState", "files", "packageFiles", "rehearsalDuration", "allowDataLoss",
+            "expectedPostState", "files", "packageFiles", "rehearsalDuration", "allowDataLoss", "statementLockTimeout",
         }));
         Assert.That(document.RootElement.GetProperty("schemaVersion").GetInt32(), Is.EqualTo(2));
         Assert.That(document.RootElement.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("path").GetString()),

@@ -54,27 +54,9 @@ public sealed class ProductionRunnerTests
     [Test]
     public async Task A_migration_failing_midway_rolls_the_whole_release_back_in_its_one_transaction_without_a_restore()
     {
-        var production = await ProductionFixture.CreateAsync();
-        await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
-        var baseline = await production.BaselineAsync();
-        var rowsBefore = await production.QueryAsync("SELECT * FROM customer ORDER BY id");
-        // V2 succeeds, V3 fails at its second statement: the release's one transaction takes V2 back too.
-        var release = production.Release("shop", "1.1.0", baseline,
-            migrations:
-            [
-                production.Write("next/V2__orders.sql", "CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customer);\nINSERT INTO orders VALUES (1, 1);"),
-                production.Write("next/V3__email_required.sql", "UPDATE customer SET name = upper(name);\nALTER TABLE customer ALTER COLUMN email SET NOT NULL;"),
-            ]);
+        var (production, report) = await DeployAReleaseFailingAtItsSecondMigrationAsync(transactionPerMigration: false);
 
-        var (report, output) = await production.DeployAsync(release);
-
-        Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Failed), output);
-        Assert.That(output, Does.Contain("V3__email_required.sql(2,1): error MIG6020").And.Contain("23502"));
         Assert.That(report.Steps.Single(s => s.Node == FlowChart.Restore).State, Is.EqualTo(StepState.Skipped), "nothing was committed, so nothing is restored");
-        Assert.That((await production.SnapshotAsync()).Hash, Is.EqualTo(baseline.Schema.Hash));
-        Assert.That(await production.QueryAsync("SELECT * FROM customer ORDER BY id"), Is.EqualTo(rowsBefore));
-        Assert.That(await production.QueryAsync("SELECT script FROM migrationtasks.history ORDER BY id"), Is.EqualTo(new[] { new[] { "V1__customer.sql" } }),
-            "a rolled-back release leaves the history exactly as it was");
         Assert.That(report.Migrations.Select(m => m.State), Is.EqualTo(new[] { "rolled back with the release", "failed; the release rolled back" }));
         Assert.That(await production.QueryAsync("SELECT state FROM migrationtasks.deploys ORDER BY started_at"), Is.EqualTo(new[] { new[] { "verified" }, new[] { "failed" } }));
     }
@@ -82,11 +64,23 @@ public sealed class ProductionRunnerTests
     [Test]
     public async Task Migration_by_migration_a_failure_midway_restores_the_backup_to_the_pre_state_schema_and_every_row()
     {
+        var (production, report) = await DeployAReleaseFailingAtItsSecondMigrationAsync(transactionPerMigration: true);
+
+        Assert.That(report.Steps.Single(s => s.Node == FlowChart.Restore).State, Is.EqualTo(StepState.Passed), "V2 had committed: only the backup undoes it");
+        Assert.That(report.Migrations.Select(m => m.State), Is.EqualTo(new[] { "applied", "failed, its transaction rolled back" }));
+        Assert.That(await production.QueryAsync("SELECT state FROM migrationtasks.deploys ORDER BY started_at"), Is.EqualTo(new[] { new[] { "verified" }, new[] { "restored" } }));
+    }
+
+    /// <summary>
+    /// Deploys 1.1.0 over a production at 1.0.0: V2 succeeds, V3 fails at its second statement. Either way the deploy
+    /// fails (exit 1) and production ends at its pre-state: schema, every row, and history.
+    /// </summary>
+    private static async Task<(ProductionFixture Production, DeployReport Report)> DeployAReleaseFailingAtItsSecondMigrationAsync(bool transactionPerMigration)
+    {
         var production = await ProductionFixture.CreateAsync();
         await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
         var baseline = await production.BaselineAsync();
         var rowsBefore = await production.QueryAsync("SELECT * FROM customer ORDER BY id");
-        // V2 commits, V3 fails at its second statement: only the backup can undo V2.
         var release = production.Release("shop", "1.1.0", baseline,
             migrations:
             [
@@ -94,16 +88,15 @@ public sealed class ProductionRunnerTests
                 production.Write("next/V3__email_required.sql", "UPDATE customer SET name = upper(name);\nALTER TABLE customer ALTER COLUMN email SET NOT NULL;"),
             ]);
 
-        var (report, output) = await production.DeployAsync(release, transactionPerMigration: true);
+        var (report, output) = await production.DeployAsync(release, transactionPerMigration: transactionPerMigration);
 
         Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Failed), output);
         Assert.That(output, Does.Contain("V3__email_required.sql(2,1): error MIG6020").And.Contain("23502"));
-        Assert.That(report.Steps.Single(s => s.Node == FlowChart.Restore).State, Is.EqualTo(StepState.Passed));
         Assert.That((await production.SnapshotAsync()).Hash, Is.EqualTo(baseline.Schema.Hash));
         Assert.That(await production.QueryAsync("SELECT * FROM customer ORDER BY id"), Is.EqualTo(rowsBefore));
-        Assert.That(await production.QueryAsync("SELECT script FROM migrationtasks.history ORDER BY id"), Is.EqualTo(new[] { new[] { "V1__customer.sql" } }));
-        Assert.That(report.Migrations.Select(m => m.State), Is.EqualTo(new[] { "applied", "failed, its transaction rolled back" }));
-        Assert.That(await production.QueryAsync("SELECT state FROM migrationtasks.deploys ORDER BY started_at"), Is.EqualTo(new[] { new[] { "verified" }, new[] { "restored" } }));
+        Assert.That(await production.QueryAsync("SELECT script FROM migrationtasks.history ORDER BY id"), Is.EqualTo(new[] { new[] { "V1__customer.sql" } }),
+            "a failed release leaves the history exactly as it was");
+        return (production, report);
     }
 
     [Test]

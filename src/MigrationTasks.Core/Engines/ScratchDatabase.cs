@@ -1,13 +1,12 @@
-using MigrationTasks.Engines;
 using MigrationTasks.Schema;
 
-namespace MigrationTasks.SqlServer.Live;
+namespace MigrationTasks.Engines;
 
 /// <summary>
-/// A database made for one validation (an empty shadow, or a copy to rehearse on); disposing it drops it.
+/// A database an engine made for one validation (an empty shadow, or a copy to rehearse on); disposing it drops it.
 /// <paramref name="note"/> is said after its name, e.g. that the copy's backup file was left on the server.
 /// </summary>
-internal sealed class SqlServerScratchDatabase(SqlServerDatabase database, Func<Task> drop, string kind = "shadow", string? note = null) : ITargetDatabase
+public sealed class ScratchDatabase(ITargetDatabase database, Func<Task> drop, string kind = "shadow", string? note = null) : ITargetDatabase
 {
     public string Name => database.Name;
 
