@@ -46,7 +46,9 @@ public sealed class SqlServerReleaseTests
             Assert.That(manifest.RootElement.GetProperty("engine").GetString(), Is.EqualTo("SqlServer"));
             Assert.That(manifest.RootElement.GetProperty("allowDataLoss").GetBoolean(), Is.False);
             Assert.That(manifest.RootElement.GetProperty("expectedPreState").GetProperty("baselineFile").GetString(), Is.EqualTo("baseline.dacpac"));
-            Assert.That(manifest.RootElement.GetProperty("expectedPreState").GetProperty("schemaHash").GetString(), Has.Length.EqualTo(64));
+            Assert.That(manifest.RootElement.GetProperty("expectedState").GetString(), Is.EqualTo("catalogFingerprint"));
+            Assert.That(manifest.RootElement.GetProperty("expectedPreState").GetProperty("catalogFingerprint").GetString(), Has.Length.EqualTo(64));
+            Assert.That(manifest.RootElement.GetProperty("expectedPreState").GetProperty("modelHash").GetString(), Has.Length.EqualTo(64));
         }
 
         var (verified, verifyOutput) = await ProcessRunner.RunAsync(

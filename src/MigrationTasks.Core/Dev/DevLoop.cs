@@ -55,8 +55,8 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         await runner.DeployAsync(dev.Database, migrations, context, options.LockWait, cancellationToken, options.SchemaDeploy);
     }
 
-    private static async Task<bool> IsEmptyAsync(ITargetDatabase database, CancellationToken cancellationToken) =>
-        (await database.ReadHistoryAsync(cancellationToken)).Count == 0 && DefaultObjects.IsEmpty(await database.ReadSchemaAsync(cancellationToken));
+    private async Task<bool> IsEmptyAsync(ITargetDatabase database, CancellationToken cancellationToken) =>
+        (await database.ReadHistoryAsync(cancellationToken)).Count == 0 && (await database.ReadSchemaAsync(cancellationToken)).Objects.All(engine.IsBuiltIn);
 
     /// <summary>MigrationTest: run the database tests on the dev database and write the JUnit report.</summary>
     public async Task<IReadOnlyList<TestResult>> TestAsync(DevLoopOptions options, IReadOnlyList<string> tests, string junitPath, string suiteName, CancellationToken cancellationToken)
@@ -92,7 +92,7 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         {
             reporter.Report(Diagnostic.Warning(
                 DiagnosticCodes.NoShadowDatabase,
-                $"shadow validation skipped: {reason}. Grant CREATEDB to the dev login to validate every migration from scratch."));
+                $"shadow validation skipped: {reason}. Let the dev login create databases to validate every migration from scratch."));
             return;
         }
 

@@ -10,6 +10,12 @@ public interface IMigrationEngine
     string Name { get; }
 
     /// <summary>
+    /// Whether a schema object, as this engine's schema reader names it, is one every new database has (e.g. a
+    /// default schema): a database holding only such objects and no history is empty.
+    /// </summary>
+    bool IsBuiltIn(Schema.SchemaObject item);
+
+    /// <summary>
     /// Splits a script and decides how it runs, offline. Throws a <see cref="Diagnostics.DiagnosticException"/> at
     /// file(line,col) for a script that cannot be split or mixes transactional and non-transactional statements.
     /// </summary>

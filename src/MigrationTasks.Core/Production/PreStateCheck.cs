@@ -27,14 +27,19 @@ public enum PreStateKind
 public static class PreStateCheck
 {
     /// <param name="databaseName">The database's name on its server, for a release whose script names its database.</param>
+    /// <param name="isBuiltIn">Whether an object is one every new database of the engine has: what "empty" allows.</param>
     public static PreStateVerdict Judge(
-        ReleaseToDeploy release, IReadOnlyList<MigrationFile> packageMigrations, IReadOnlyList<HistoryEntry> history, SchemaSnapshot actual, string databaseName)
+        ReleaseToDeploy release,
+        IReadOnlyList<MigrationFile> packageMigrations,
+        IReadOnlyList<HistoryEntry> history,
+        SchemaSnapshot actual,
+        string databaseName,
+        Func<SchemaObject, bool> isBuiltIn)
     {
         var expected = release.PreState;
-        var postStateSchemaHash = release.PostStateSchemaHash;
+        var schema = ExpectedSchema.For(release.ExpectedState);
         var applied = AppliedChecksums(history);
-        if (IsDeployed(expected, packageMigrations, applied) && (postStateSchemaHash is null || postStateSchemaHash == actual.Hash)
-            && (release.PostStateCatalogFingerprint is null || release.PostStateCatalogFingerprint == CatalogFingerprint.Of(actual)))
+        if (IsDeployed(release.ExpectedHistory, packageMigrations, applied) && schema.IsPostState(release.PostState, actual))
         {
             return new PreStateVerdict(PreStateKind.AlreadyDeployed, []);
         }
@@ -47,30 +52,12 @@ public static class PreStateCheck
                             $"publish again with MigrationDatabaseName={databaseName}");
         }
 
-        // A SQL Server baseline is a dacpac: it carries no history to compare production's applied scripts with.
-        differences.AddRange(HistoryDifferences(expected.History, history, applied, baselineHasHistory: expected.CatalogFingerprint is null));
-        if (expected.EmptyDatabase)
-        {
-            differences.AddRange(actual.Objects
-                .Where(o => !DefaultObjects.IsDefault(o))
-                .Select(o => $"{o.Kind} {o.Name} exists, and the package expects an empty database (no MigrationBaseline was packaged)"));
-        }
-        else if (expected.CatalogFingerprint is { } fingerprint)
-        {
-            // SQL Server: SchemaHash is the baseline's model hash; the catalog is compared by its fingerprint.
-            if (CatalogFingerprint.Of(actual) != fingerprint)
-            {
-                differences.Add($"the catalog's fingerprint (its objects' names) is {Short(CatalogFingerprint.Of(actual))}, the baseline's is {Short(fingerprint)}: " +
-                                "an object was added, dropped or renamed since the baseline was exported");
-            }
-        }
-        else if (expected.SchemaHash is { } hash && hash != actual.Hash)
-        {
-            differences.AddRange(release.BaselineSchema is { } schema
-                ? SchemaDiff.Compare(schema, actual).Select(d => d.ToString())
-                : [$"the schema's hash is {Short(actual.Hash)}, the baseline's is {Short(hash)}"]);
-        }
-
+        differences.AddRange(HistoryDifferences(release.ExpectedHistory, history, applied, baselineHasHistory: expected.History is not null));
+        differences.AddRange(expected.EmptyDatabase
+            ? actual.Objects
+                .Where(o => !isBuiltIn(o))
+                .Select(o => $"{o.Kind} {o.Name} exists, and the package expects an empty database (no MigrationBaseline was packaged)")
+            : schema.PreStateDifferences(release, actual));
         return new PreStateVerdict(differences.Count == 0 ? PreStateKind.AsExpected : PreStateKind.Different, differences);
     }
 
@@ -80,10 +67,10 @@ public static class PreStateCheck
             .GroupBy(h => h.Script)
             .ToDictionary(g => g.Key, g => g.Last().Checksum, StringComparer.Ordinal);
 
-    private static bool IsDeployed(ExpectedPreState expected, IReadOnlyList<MigrationFile> packageMigrations, Dictionary<string, string> applied) =>
+    private static bool IsDeployed(IReadOnlyList<AppliedMigration> expectedHistory, IReadOnlyList<MigrationFile> packageMigrations, Dictionary<string, string> applied) =>
         packageMigrations.Count > 0
         && packageMigrations.All(m => applied.TryGetValue(m.ScriptName, out var checksum) && checksum == m.Checksum)
-        && expected.History.All(e => applied.ContainsKey(e.Script));
+        && expectedHistory.All(e => applied.ContainsKey(e.Script));
 
     private static IEnumerable<string> HistoryDifferences(
         IReadOnlyList<AppliedMigration> expected, IReadOnlyList<HistoryEntry> history, Dictionary<string, string> applied, bool baselineHasHistory)

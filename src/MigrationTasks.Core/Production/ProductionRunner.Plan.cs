@@ -38,7 +38,7 @@ public sealed partial class ProductionRunner
             return RunnerExitCode.Succeeded;
         }
 
-        var verdict = PreStateCheck.Judge(release, files, history, await database.ReadSchemaAsync(cancellationToken), database.Name);
+        var verdict = PreStateCheck.Judge(release, files, history, await database.ReadSchemaAsync(cancellationToken), database.Name, engine.IsBuiltIn);
         switch (verdict.Kind)
         {
             case PreStateKind.AlreadyDeployed:

@@ -150,7 +150,7 @@ public sealed partial class ProductionRunner(IMigrationEngine engine, Reporter r
             return await ResumeAsync(run, deployment, resumption, preStateTiming, cancellationToken);
         }
 
-        var verdict = PreStateCheck.Judge(release, files, history, before, database.Name);
+        var verdict = PreStateCheck.Judge(release, files, history, before, database.Name, engine.IsBuiltIn);
         switch (verdict.Kind)
         {
             case PreStateKind.AlreadyDeployed when resumption.Kind == ResumeKind.AlreadyDeployed:
@@ -290,7 +290,7 @@ public sealed partial class ProductionRunner(IMigrationEngine engine, Reporter r
                 DiagnosticCodes.DeployLockLost,
                 $"{lost.Message} This run committed {(committed.Count == 0 ? "nothing" : string.Join(", ", committed))}" +
                 (run.Attempt is { } attempt ? $" (deploy attempt {attempt.Id})" : "") +
-                ". Find the other deploy (its report, or pg_stat_activity / sys.dm_exec_sessions), let it finish, then run this deploy again: it resumes from what the history records."));
+                ". Find the other deploy (its report, or the server's list of sessions), let it finish, then run this deploy again: it resumes from what the history records."));
         return exit;
     }
 

@@ -13,9 +13,9 @@ namespace MigrationTasks.Production;
 /// <param name="Migrations">The pending migrations the package carries (undo scripts are left out by the runner).</param>
 /// <param name="PreState">The manifest's expected pre-state: an empty database, or the baseline's history and schema hash.</param>
 /// <param name="BaselineSchema">The baseline's full schema, to show a pre-state mismatch object by object; null without one.</param>
-/// <param name="PostStateSchemaHash">The schema hash the package's full history produces; null when packaging could not compute it.</param>
+/// <param name="PostState">What production's schema must be after the deploy; null when packaging could not compute it.</param>
 /// <param name="StagingRehearsalMs">How long the rehearsal on staging took at publish; null when there was none.</param>
-/// <param name="PostStateCatalogFingerprint">SQL Server: the catalog fingerprint production must have after the deploy.</param>
+/// <param name="ExpectedState">How <paramref name="PreState"/> and <paramref name="PostState"/> describe the schema.</param>
 /// <param name="ManifestSha256">The SHA-256 of the signed manifest: the release's identity in the deploy history.</param>
 public sealed record ReleaseToDeploy(
     string PackageId,
@@ -26,9 +26,9 @@ public sealed record ReleaseToDeploy(
     IReadOnlyList<SourceFile> Verify,
     ExpectedPreState PreState,
     SchemaSnapshot? BaselineSchema,
-    string? PostStateSchemaHash,
+    ExpectedPostState? PostState,
     long? StagingRehearsalMs = null,
-    string? PostStateCatalogFingerprint = null,
+    ExpectedStateKind ExpectedState = ExpectedStateKind.SchemaSnapshot,
     string? ManifestSha256 = null)
 {
     /// <summary>
@@ -41,6 +41,9 @@ public sealed record ReleaseToDeploy(
     /// <summary>A release for an empty database (no MigrationBaseline).</summary>
     public static ExpectedPreState EmptyDatabase { get; } = new(true, null, [], null);
 
+    /// <summary>The history production must have before the deploy: none when the baseline does not know it.</summary>
+    public IReadOnlyList<AppliedMigration> ExpectedHistory => PreState.History ?? [];
+
     /// <summary>The release a passed verification describes; throws the verification's diagnostics when it did not pass.</summary>
     public static ReleaseToDeploy From(ReleaseVerification verification)
     {
@@ -50,9 +53,9 @@ public sealed record ReleaseToDeploy(
         }
 
         SourceFile[] Files(ReleaseFileRole role) => [.. manifest.FilesWithRole(role).Select(verification.SourceOf)];
-        // A SQL Server release carries its baseline as a dacpac, which is no schema snapshot. The verifier made sure
-        // the name is a listed baseline file: its verified bytes are read, never the path.
-        var baselineFile = manifest.ExpectedPreState.BaselineFile is { } name && name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+        // Only a snapshot release's baseline is a schema snapshot (a catalog release's is a compiled model). The
+        // verifier made sure the name is a listed baseline file: its verified bytes are read, never the path.
+        var baselineFile = manifest.ExpectedState == ExpectedStateKind.SchemaSnapshot && manifest.ExpectedPreState.BaselineFile is { } name
             ? manifest.Files.Single(f => f.Path == name && f.Role == ReleaseFileRole.Baseline)
             : null;
         var baseline = baselineFile is null ? null : MigrationBaseline.From(verification.SourceOf(baselineFile)).Schema;
@@ -65,10 +68,9 @@ public sealed record ReleaseToDeploy(
             Files(ReleaseFileRole.Verify),
             manifest.ExpectedPreState,
             baseline,
-            // A SQL Server release's schema hashes are model hashes, which no server reports: its fingerprints are checked instead.
-            manifest.ExpectedPostState is { CatalogFingerprint: null } post ? post.SchemaHash : null,
+            manifest.ExpectedPostState,
             manifest.RehearsalDuration is { } rehearsal ? (long)rehearsal.TotalMilliseconds : null,
-            manifest.ExpectedPostState?.CatalogFingerprint,
+            manifest.ExpectedState,
             verification.ManifestSha256);
     }
 }

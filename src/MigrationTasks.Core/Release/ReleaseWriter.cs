@@ -81,6 +81,7 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
             options.PackageId,
             options.Version,
             engine.Name,
+            ExpectedStateKind.SchemaSnapshot,
             DateTimeOffset.UtcNow,
             options.ProjectDirectory is null ? null : SourceRevision.Find(options.ProjectDirectory),
             new ExpectedPreState(

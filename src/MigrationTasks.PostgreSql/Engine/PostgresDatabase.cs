@@ -251,7 +251,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
         }
         catch (PostgresException e)
         {
-            return (null, $"{e.SqlState}: {e.MessageText}");
+            return (null, $"{e.SqlState}: {e.MessageText}" + (e.SqlState == PostgresErrorCodes.InsufficientPrivilege ? " (grant CREATEDB to the login)" : ""));
         }
 
         var settings = new NpgsqlConnectionStringBuilder(_settings.ConnectionString) { Database = name };
@@ -323,7 +323,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
         }
         catch (PostgresException e)
         {
-            return (null, $"{e.SqlState}: {e.MessageText}");
+            return (null, $"{e.SqlState}: {e.MessageText}" + (e.SqlState == PostgresErrorCodes.InsufficientPrivilege ? " (grant CREATEDB to the login)" : ""));
         }
 
         async Task Drop() => await ExecuteAsync($"DROP DATABASE IF EXISTS {PostgresBackups.QuoteIdentifier(name)} WITH (FORCE)", CancellationToken.None);

@@ -2,6 +2,7 @@ using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.PostgreSql.Ephemeral;
 using MigrationTasks.PostgreSql.Scripts;
+using MigrationTasks.Schema;
 using MigrationTasks.Scripts;
 using Npgsql;
 
@@ -11,6 +12,10 @@ namespace MigrationTasks.PostgreSql.Engine;
 public sealed class PostgresEngine : IMigrationEngine
 {
     public string Name => "PostgreSql";
+
+    /// <summary>CREATE DATABASE copies template1, which holds the <c>public</c> schema and the <c>plpgsql</c> extension.</summary>
+    public bool IsBuiltIn(SchemaObject item) =>
+        (item.Kind == "schema" && item.Name == "public") || (item.Kind == "extension" && item.Name == "plpgsql");
 
     public PreparedScript Prepare(string path, string text)
     {

@@ -1,5 +1,6 @@
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
+using MigrationTasks.Schema;
 using MigrationTasks.Scripts;
 using MigrationTasks.SqlServer.Live;
 using MigrationTasks.SqlServer.Schema;
@@ -18,6 +19,9 @@ public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigra
     private readonly SqlServerPlatform _platform = platform ?? SqlServerPlatform.Default;
 
     public string Name => "SqlServer";
+
+    /// <summary>None: the schema reader already leaves out what a new database has (dbo, sys, the fixed roles' schemas).</summary>
+    public bool IsBuiltIn(SchemaObject item) => false;
 
     /// <summary>
     /// Splits the script into its GO batches; every syntax error of the file is reported (MIG2010), and a script run

@@ -320,7 +320,8 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         }
         catch (SqlException e)
         {
-            return (null, $"{e.Number}: {e.Message}");
+            // 262: CREATE DATABASE permission denied.
+            return (null, $"{e.Number}: {e.Message}" + (e.Number == 262 ? " (grant CREATE ANY DATABASE, or the dbcreator role, to the login)" : ""));
         }
 
         try

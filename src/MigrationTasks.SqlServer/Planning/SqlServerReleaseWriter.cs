@@ -75,7 +75,7 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             files.Add(ReleaseWriter.Copy(release.BaselinePath!, releaseDirectory, BaselineDacpacName, ReleaseFileRole.Baseline));
         }
 
-        files.Add(ReleaseWriter.Copy(options.Dacpac, releaseDirectory, DacpacName, ReleaseFileRole.Dacpac));
+        files.Add(ReleaseWriter.Copy(options.Dacpac, releaseDirectory, DacpacName, ReleaseFileRole.Model));
         var checks = ReleaseWriter.CopyAll(release.Checks, releaseDirectory, ReleaseLayout.ChecksFolder, ReleaseFileRole.Check, files);
         var verifies = ReleaseWriter.CopyAll(release.Verifies, releaseDirectory, ReleaseLayout.VerifyFolder, ReleaseFileRole.Verify, files);
 
@@ -84,6 +84,7 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             release.PackageId,
             release.Version,
             "SqlServer",
+            ExpectedStateKind.CatalogFingerprint,
             DateTimeOffset.UtcNow,
             release.ProjectDirectory is null ? null : SourceRevision.Find(release.ProjectDirectory),
             emptyDatabase
@@ -91,13 +92,16 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
                 : new ExpectedPreState(
                     false,
                     BaselineDacpacName,
-                    [],
-                    DacpacModelHash.Of(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable),
+                    // A dacpac holds no migration history: production's is not compared.
+                    null,
+                    null,
                     DacpacCatalog.Fingerprint(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable),
+                    DacpacModelHash.Of(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable),
                     SchemaDeployScript.NamedDatabase(text, options.DatabaseName)),
             new ExpectedPostState(
-                DacpacModelHash.Of(options.Dacpac, DiagnosticCodes.DacpacMissing),
-                DacpacCatalog.Fingerprint(options.Dacpac, DiagnosticCodes.DacpacMissing)),
+                null,
+                DacpacCatalog.Fingerprint(options.Dacpac, DiagnosticCodes.DacpacMissing),
+                DacpacModelHash.Of(options.Dacpac, DiagnosticCodes.DacpacMissing)),
             [],
             [],
             null,
@@ -135,8 +139,8 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             .AppendLine()
             .AppendLine(manifest.ExpectedPreState.EmptyDatabase
                 ? "- Before: **an empty database** (no MigrationBaseline was given)."
-                : $"- Before: the model of `{BaselineDacpacName}` (MigrationBaseline), model hash `{manifest.ExpectedPreState.SchemaHash}`.")
-            .AppendLine($"- After: the model of `{DacpacName}` (Schema/), model hash `{manifest.ExpectedPostState?.SchemaHash}`.")
+                : $"- Before: the model of `{BaselineDacpacName}` (MigrationBaseline), model hash `{manifest.ExpectedPreState.ModelHash}`.")
+            .AppendLine($"- After: the model of `{DacpacName}` (Schema/), model hash `{manifest.ExpectedPostState?.ModelHash}`.")
             .AppendLine(manifest.ExpectedPreState.DatabaseName is { } named
                 ? $"- Database: the script names `[{named}]` (MigrationDatabaseName): the deploy refuses a database of another name."
                 : "- Database: the script does not name its database; it runs on whichever database the connection opens.")

@@ -26,7 +26,7 @@ public sealed class CatalogFingerprintPreStateTests
     {
         var differentDefinitions = new SchemaSnapshot(Production.Objects.Select(o => o with { Definition = o.Definition + " (as the server prints it)" }));
 
-        var verdict = PreStateCheck.Judge(Release(CatalogFingerprint.Of(Production)), [], [EarlierDeploy], differentDefinitions, "shop");
+        var verdict = PreStateCheck.Judge(Release(CatalogFingerprint.Of(Production)), [], [EarlierDeploy], differentDefinitions, "shop", _ => false);
 
         Assert.That(verdict.Kind, Is.EqualTo(PreStateKind.AsExpected), string.Join("\n", verdict.Differences));
     }
@@ -36,7 +36,7 @@ public sealed class CatalogFingerprintPreStateTests
     {
         var changed = new SchemaSnapshot([.. Production.Objects, new("table", "sales.Extra", "table")]);
 
-        var verdict = PreStateCheck.Judge(Release(CatalogFingerprint.Of(Production)), [], [], changed, "shop");
+        var verdict = PreStateCheck.Judge(Release(CatalogFingerprint.Of(Production)), [], [], changed, "shop", _ => false);
 
         Assert.That(verdict.Kind, Is.EqualTo(PreStateKind.Different));
         Assert.That(verdict.Differences.Single(), Does.Contain("fingerprint").And.Contain(CatalogFingerprint.Of(Production)[..12]));
@@ -47,8 +47,8 @@ public sealed class CatalogFingerprintPreStateTests
     {
         var release = Release(CatalogFingerprint.Of(Production), databaseName: "Shop");
 
-        var elsewhere = PreStateCheck.Judge(release, [], [], Production, "Shop_Staging");
-        var same = PreStateCheck.Judge(release, [], [], Production, "shop");
+        var elsewhere = PreStateCheck.Judge(release, [], [], Production, "Shop_Staging", _ => false);
+        var same = PreStateCheck.Judge(release, [], [], Production, "shop", _ => false);
 
         Assert.That(elsewhere.Kind, Is.EqualTo(PreStateKind.Different));
         Assert.That(elsewhere.Differences.Single(), Does.Contain("names the database [Shop]").And.Contain("MigrationDatabaseName=Shop_Staging"));
@@ -62,7 +62,8 @@ public sealed class CatalogFingerprintPreStateTests
         [],
         [],
         [],
-        new ExpectedPreState(false, "baseline.dacpac", [], "a model hash no server reports", fingerprint, databaseName),
+        new ExpectedPreState(false, "baseline.dacpac", null, null, fingerprint, "a model hash no server reports", databaseName),
         null,
-        null);
+        null,
+        ExpectedState: ExpectedStateKind.CatalogFingerprint);
 }

@@ -95,7 +95,7 @@ internal sealed class ReleaseFolder
             .ToList();
         var packageFiles = new PackageFolderWriter(new Reporter(TextWriter.Null)).Write(null, Root).Concat(extraPackageFiles).ToList();
         var manifest = new ReleaseManifest(
-            ReleaseManifest.CurrentSchemaVersion, "Shop", "1.2.3", "PostgreSql", DateTimeOffset.UtcNow, null,
+            ReleaseManifest.CurrentSchemaVersion, "Shop", "1.2.3", "PostgreSql", ExpectedStateKind.SchemaSnapshot, DateTimeOffset.UtcNow, null,
             preState, null, files, packageFiles, null);
         File.WriteAllText(PathOf(ReleaseLayout.ManifestName), manifest.ToJson());
     }

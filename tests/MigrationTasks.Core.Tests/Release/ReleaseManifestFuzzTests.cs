@@ -61,10 +61,12 @@ public sealed class ReleaseManifestFuzzTests
         Interlocked.Increment(ref _read);
         Fuzzing.Require(manifest.SchemaVersion == ReleaseManifest.CurrentSchemaVersion, "a manifest read is of the current schema");
         Fuzzing.Require(
-            manifest.PackageId is not null && manifest.Version is not null && manifest.Engine is not null && manifest.ExpectedPreState?.History is not null,
-            "a manifest read has its package id, version, engine and expected history");
-        Fuzzing.Require(manifest.ExpectedPreState!.History.All(h => h?.Script is not null && h.Checksum is not null), "every expected history entry has its script and checksum");
-        Fuzzing.Require(manifest.ExpectedPostState is null || manifest.ExpectedPostState.SchemaHash is not null, "an expected post-state has its schema hash");
+            manifest.PackageId is not null && manifest.Version is not null && manifest.Engine is not null && manifest.ExpectedPreState is not null,
+            "a manifest read has its package id, version, engine and expected pre-state");
+        Fuzzing.Require(manifest.ExpectedPreState!.History?.All(h => h?.Script is not null && h.Checksum is not null) != false, "every expected history entry has its script and checksum");
+        Fuzzing.Require(
+            manifest.ExpectedPostState is null || (manifest.ExpectedState == ExpectedStateKind.SchemaSnapshot ? manifest.ExpectedPostState.SchemaHash : manifest.ExpectedPostState.CatalogFingerprint) is not null,
+            "an expected post-state has the field its kind compares");
         Fuzzing.Require(manifest.Files.All(f => f?.Path is not null && f.Sha256 is not null && Enum.IsDefined(f.Role)), "every file has its path, hash and a known role");
         Fuzzing.Require(manifest.PackageFiles.All(f => f?.Path is not null && f.Sha256 is not null), "every package file has its path and hash");
     }

@@ -10,6 +10,7 @@ public sealed class ReleaseManifestTests
         "Shop",
         "2.0.0",
         "PostgreSql",
+        ExpectedStateKind.SchemaSnapshot,
         new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero),
         "0123456789abcdef0123456789abcdef01234567",
         new ExpectedPreState(false, "baseline.json", [new AppliedMigration("1", "V1__a.sql", "aa"), new AppliedMigration(null, "R__v.sql", "bb")], "cc"),
@@ -26,10 +27,10 @@ public sealed class ReleaseManifestTests
         using var document = JsonDocument.Parse(json);
         Assert.That(document.RootElement.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[]
         {
-            "schemaVersion", "packageId", "version", "engine", "created", "sourceRevision", "expectedPreState",
+            "schemaVersion", "packageId", "version", "engine", "expectedState", "created", "sourceRevision", "expectedPreState",
             "expectedPostState", "files", "packageFiles", "rehearsalDuration", "allowDataLoss", "statementLockTimeout",
         }));
-        Assert.That(document.RootElement.GetProperty("schemaVersion").GetInt32(), Is.EqualTo(2));
+        Assert.That(document.RootElement.GetProperty("schemaVersion").GetInt32(), Is.EqualTo(3));
         Assert.That(document.RootElement.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("path").GetString()),
             Is.EqualTo(new[] { "migrations/V2__b.sql", "plan.md" }));
         Assert.That(document.RootElement.GetProperty("packageFiles").EnumerateArray().Select(f => $"{f.GetProperty("path").GetString()} {f.GetProperty("sha256").GetString()}"),
@@ -56,12 +57,15 @@ public sealed class ReleaseManifestTests
     }
 
     [TestCase("{}", "schemaVersion is 0")]
-    [TestCase("{\"schemaVersion\":1}", "schemaVersion is 1, and this runner reads version 2")]
-    [TestCase("{\"schemaVersion\":2}", "lacks")]
+    [TestCase("{\"schemaVersion\":1}", "schemaVersion is 1, and this runner reads version 3")]
+    [TestCase("{\"schemaVersion\":2}", "schemaVersion is 2, and this runner reads version 3")]
+    [TestCase("{\"schemaVersion\":3}", "lacks packageId")]
+    [TestCase("{\"schemaVersion\":3,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"PostgreSql\",\"expectedPreState\":{\"history\":[]},\"files\":[],\"packageFiles\":[]}", "lacks expectedState")]
+    [TestCase("{\"schemaVersion\":3,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"SqlServer\",\"expectedState\":\"catalogFingerprint\",\"expectedPreState\":{\"history\":null},\"expectedPostState\":{\"schemaHash\":\"aa\"},\"files\":[],\"packageFiles\":[]}", "lacks the catalogFingerprint")]
     [TestCase("[1,2]", "not valid manifest JSON")]
-    [TestCase("{\"schemaVersion\":2,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"PostgreSql\",\"expectedPreState\":{\"history\":[null]},\"files\":[],\"packageFiles\":[]}", "history entry lacks")]
-    [TestCase("{\"schemaVersion\":2,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"PostgreSql\",\"expectedPreState\":{\"history\":[{\"version\":\"1\"}]},\"files\":[],\"packageFiles\":[]}", "history entry lacks")]
-    [TestCase("{\"schemaVersion\":2,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"PostgreSql\",\"expectedPreState\":{\"history\":[]},\"expectedPostState\":{},\"files\":[],\"packageFiles\":[]}", "expectedPostState lacks")]
+    [TestCase("{\"schemaVersion\":3,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"PostgreSql\",\"expectedState\":\"schemaSnapshot\",\"expectedPreState\":{\"history\":[null]},\"files\":[],\"packageFiles\":[]}", "history entry lacks")]
+    [TestCase("{\"schemaVersion\":3,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"PostgreSql\",\"expectedState\":\"schemaSnapshot\",\"expectedPreState\":{\"history\":[{\"version\":\"1\"}]},\"files\":[],\"packageFiles\":[]}", "history entry lacks")]
+    [TestCase("{\"schemaVersion\":3,\"packageId\":\"p\",\"version\":\"1\",\"engine\":\"PostgreSql\",\"expectedState\":\"schemaSnapshot\",\"expectedPreState\":{\"history\":[]},\"expectedPostState\":{},\"files\":[],\"packageFiles\":[]}", "expectedPostState lacks")]
     public void A_manifest_it_cannot_trust_is_refused_with_the_reason(string json, string reason)
     {
         Assert.That(() => ReleaseManifest.Parse(json), Throws.InstanceOf<InvalidDataException>().With.Message.Contains(reason));

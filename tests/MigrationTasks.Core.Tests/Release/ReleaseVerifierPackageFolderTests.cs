@@ -244,6 +244,6 @@ public sealed class ReleaseVerifierPackageFolderTests
         var result = ReleaseVerifier.Verify(package.Directory, ReleaseTrust.ThumbprintOf(Signer), allowUnsigned: false);
 
         Assert.That(Codes(result), Is.EqualTo(DiagnosticCodes.ReleaseManifestInvalid));
-        Assert.That(result.Diagnostics.Single().Message, Does.Contain("its schemaVersion is 1, and this runner reads version 2"));
+        Assert.That(result.Diagnostics.Single().Message, Does.Contain("its schemaVersion is 1, and this runner reads version 3"));
     }
 }

@@ -88,8 +88,8 @@ public sealed class ReleaseWriterTests
         }), output);
         Assert.That(manifest.ExpectedPreState.EmptyDatabase, Is.False);
         Assert.That(manifest.ExpectedPreState.BaselineFile, Is.EqualTo("baseline.json"));
-        Assert.That(manifest.ExpectedPreState.History.Select(h => $"{h.Version} {h.Script}"), Is.EqualTo(new[] { "1 V1__customer.sql", "2 V2__orders.sql" }));
-        Assert.That(manifest.ExpectedPreState.History[0].Checksum, Is.EqualTo(Common.Sha256.Hex(File.ReadAllBytes(production.Files.Single(f => f.EndsWith("V1__customer.sql", StringComparison.Ordinal))))));
+        Assert.That(manifest.ExpectedPreState.History!.Select(h => $"{h.Version} {h.Script}"), Is.EqualTo(new[] { "1 V1__customer.sql", "2 V2__orders.sql" }));
+        Assert.That(manifest.ExpectedPreState.History![0].Checksum, Is.EqualTo(Common.Sha256.Hex(File.ReadAllBytes(production.Files.Single(f => f.EndsWith("V1__customer.sql", StringComparison.Ordinal))))));
         Assert.That(manifest.ExpectedPreState.SchemaHash, Is.EqualTo(baselineHash));
         Assert.That(output, Does.Not.Contain("MIG5003"), "production is what its history builds");
         Assert.That(output, Does.Contain("3 migration(s) to apply (V3__email.sql, V4__orders_by_customer.sql, R__customer_names.sql)"));

@@ -43,24 +43,11 @@ internal sealed class VerifyWithReadQueriesStep(IMigrationEngine engine, Reporte
     public async Task<IReadOnlyList<string>> ProblemsAsync(DeployRun run, ReleaseToDeploy release, Reader reader, bool checkPostState, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
-        if (checkPostState && (release.PostStateSchemaHash is not null || release.PostStateCatalogFingerprint is not null))
+        if (checkPostState && release.PostState is not null
+            && ExpectedSchema.For(release.ExpectedState).PostStateMismatch(release.PostState, await reader.ReadSchemaAsync(cancellationToken)) is { } mismatch)
         {
-            var after = await reader.ReadSchemaAsync(cancellationToken);
-            if (release.PostStateSchemaHash is { } expected && after.Hash != expected)
-            {
-                problems.Add($"the schema after the deploy (hash {Interruptions.Short(after.Hash)}) is not the one the package's history produces (hash {Interruptions.Short(expected)})");
-                run.Report(Diagnostic.Error(
-                    DiagnosticCodes.PostStateMismatch,
-                    $"{reader.Where}: the schema after the deploy has hash {after.Hash}, the package expects {expected}: production held something the baseline did not show."));
-            }
-
-            if (release.PostStateCatalogFingerprint is { } fingerprint && CatalogFingerprint.Of(after) is var actual && actual != fingerprint)
-            {
-                problems.Add($"the catalog after the deploy (fingerprint {Interruptions.Short(actual)}) does not hold the package's objects (fingerprint {Interruptions.Short(fingerprint)})");
-                run.Report(Diagnostic.Error(
-                    DiagnosticCodes.PostStateMismatch,
-                    $"{reader.Where}: the catalog after the deploy has fingerprint {actual}, the package expects {fingerprint}: an object is missing or extra."));
-            }
+            problems.Add(mismatch.Problem);
+            run.Report(Diagnostic.Error(DiagnosticCodes.PostStateMismatch, $"{reader.Where}: {mismatch.Message}"));
         }
 
         var verifications = await new DatabaseTestRunner(engine, reporter, QueryKind.Verification).RunAsync(reader.Where, reader.RunQueryAsync, release.Verify, cancellationToken);
