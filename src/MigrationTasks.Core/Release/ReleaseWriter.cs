@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
@@ -15,16 +14,11 @@ namespace MigrationTasks.Release;
 /// </summary>
 public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
 {
-    private static readonly UTF8Encoding Utf8 = new(false);
-
     public async Task<ReleaseManifest> WriteAsync(ReleaseOptions options, CancellationToken cancellationToken)
     {
         var migrations = MigrationSource.Prepare(engine, options.Migrations);
         var baseline = string.IsNullOrEmpty(options.BaselinePath) ? null : LoadBaseline(options.BaselinePath);
-        // Loaded before the slow work, so that a wrong certificate or password fails the publish at once.
-        using var certificate = string.IsNullOrEmpty(options.SigningCertificate)
-            ? null
-            : ReleaseSigner.LoadCertificate(options.SigningCertificate, Environment.GetEnvironmentVariable(ReleaseSigner.PasswordVariable));
+        using var certificate = ReleaseFolderWriter.LoadSigningCertificate(options.SigningCertificate);
 
         var plan = MigrationPlanner.Plan(migrations, baseline?.ToHistoryEntries() ?? []);
         reporter.Report(plan.Warnings);
@@ -45,35 +39,24 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
                 options.BaselinePath));
         }
 
-        var publishDirectory = Path.GetFullPath(options.PublishDirectory);
-        var releaseDirectory = Path.Combine(publishDirectory, ReleaseLayout.FolderName);
-        if (Directory.Exists(releaseDirectory))
-        {
-            // A file left from an earlier publish would be unlisted, and the verifier would rightly refuse it.
-            Directory.Delete(releaseDirectory, recursive: true);
-        }
-
-        Directory.CreateDirectory(releaseDirectory);
-        var files = new List<(string Path, ReleaseFileRole Role)>();
+        var release = ReleaseFolderWriter.Clear(options.PublishDirectory);
         foreach (var step in plan.Pending)
         {
-            files.Add(Copy(step.File.Path, releaseDirectory, $"{ReleaseLayout.MigrationsFolder}/{step.File.ScriptName}", ReleaseFileRole.Migration));
+            release.Copy(step.File.Path, $"{ReleaseLayout.MigrationsFolder}/{step.File.ScriptName}", ReleaseFileRole.Migration);
         }
 
         var pendingVersions = plan.Pending.Where(p => p.File.Kind == MigrationKind.Versioned).Select(p => p.File.Version!).ToHashSet();
         var undo = new Dictionary<MigrationVersion, string>();
         foreach (var (file, _) in migrations.Where(m => m.File.Kind == MigrationKind.Undo && pendingVersions.Contains(m.File.Version!)))
         {
-            var copied = Copy(file.Path, releaseDirectory, $"{ReleaseLayout.MigrationsFolder}/{file.ScriptName}", ReleaseFileRole.Migration);
-            files.Add(copied);
-            undo[file.Version!] = copied.Path;
+            undo[file.Version!] = release.Copy(file.Path, $"{ReleaseLayout.MigrationsFolder}/{file.ScriptName}", ReleaseFileRole.Migration);
         }
 
-        var checks = CopyAll(options.Checks, releaseDirectory, ReleaseLayout.ChecksFolder, ReleaseFileRole.Check, files);
-        var verifies = CopyAll(options.Verifies, releaseDirectory, ReleaseLayout.VerifyFolder, ReleaseFileRole.Verify, files);
+        var checks = release.CopyAll(options.Checks, ReleaseLayout.ChecksFolder, ReleaseFileRole.Check);
+        var verifies = release.CopyAll(options.Verifies, ReleaseLayout.VerifyFolder, ReleaseFileRole.Verify);
         if (baseline is not null)
         {
-            files.Add(Copy(options.BaselinePath!, releaseDirectory, ReleaseLayout.BaselineName, ReleaseFileRole.Baseline));
+            release.Copy(options.BaselinePath!, ReleaseLayout.BaselineName, ReleaseFileRole.Baseline);
         }
 
         var manifest = new ReleaseManifest(
@@ -95,44 +78,11 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
             RehearsalDuration(options.StagingReport, plan),
             StatementLockTimeout: options.StatementLockTimeout);
 
-        File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.PlanName), ReleasePlanDocument.Write(manifest, baseline, plan.Pending, undo, checks, verifies), Utf8);
-        files.Add((ReleaseLayout.PlanName, ReleaseFileRole.Plan));
-
-        manifest = WriteManifest(manifest, files, publishDirectory, options.RunnerDirectory, reporter);
-
-        reporter.Info($"Release package: {releaseDirectory}: {plan.Pending.Count} migration(s) to apply" +
+        release.WriteText(ReleaseLayout.PlanName, ReleasePlanDocument.Write(manifest, baseline, plan.Pending, undo, checks, verifies), ReleaseFileRole.Plan);
+        reporter.Info($"Release package: {release.Directory}: {plan.Pending.Count} migration(s) to apply" +
                       $"{(plan.Pending.Count == 0 ? "" : $" ({Names(plan.Pending.Select(p => p.File.ScriptName).ToList())})")}, " +
-                      $"{checks.Count} check(s), {verifies.Count} verification(s); {manifest.Files.Count} file(s) in {ReleaseLayout.ManifestName}.");
-        if (certificate is not null)
-        {
-            ReleaseSigner.SignManifest(releaseDirectory, certificate);
-            reporter.Info($"Signed {ReleaseLayout.ManifestName} with {certificate.Subject}, SHA-256 thumbprint {ReleaseTrust.ThumbprintOf(certificate)} " +
-                          "(verify with `dotnet migrate.dll verify --trust <that thumbprint or the certificate's PEM file>`).");
-        }
-        else
-        {
-            reporter.Info("The release is not signed (MigrationSigningCertificate is not set): the runner accepts it only with --allow-unsigned.");
-        }
-
-        return manifest;
-    }
-
-    /// <summary>
-    /// The end of every package step, before signing: the runner copied beside release/, then manifest.json listing
-    /// every file of release/ and every file beside it with its SHA-256, so that the one signature covers the runner.
-    /// </summary>
-    /// <param name="files">The files written into release/, relative to it.</param>
-    public static ReleaseManifest WriteManifest(
-        ReleaseManifest manifest, IEnumerable<(string Path, ReleaseFileRole Role)> files, string publishDirectory, string? runnerDirectory, Reporter reporter)
-    {
-        var releaseDirectory = Path.Combine(publishDirectory, ReleaseLayout.FolderName);
-        manifest = manifest with
-        {
-            Files = [.. files.Select(f => ReleaseFile.Of(releaseDirectory, f.Path, f.Role)).OrderBy(f => f.Path, StringComparer.Ordinal)],
-            PackageFiles = new PackageFolderWriter(reporter).Write(runnerDirectory, publishDirectory),
-        };
-        File.WriteAllText(Path.Combine(releaseDirectory, ReleaseLayout.ManifestName), manifest.ToJson(), Utf8);
-        return manifest;
+                      $"{checks.Count} check(s), {verifies.Count} verification(s).");
+        return release.Finish(manifest, options.RunnerDirectory, certificate, reporter);
     }
 
     private MigrationBaseline LoadBaseline(string path)
@@ -220,55 +170,6 @@ public sealed class ReleaseWriter(IMigrationEngine engine, Reporter reporter)
         }
 
         return TimeSpan.FromMilliseconds(rehearsal.DurationMs);
-    }
-
-    /// <summary>Copies one file into the release folder; MIG2006 when it cannot.</summary>
-    public static (string Path, ReleaseFileRole Role) Copy(string source, string releaseDirectory, string relativePath, ReleaseFileRole role)
-    {
-        var target = Path.Combine(releaseDirectory, relativePath.Replace('/', Path.DirectorySeparatorChar));
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        try
-        {
-            File.Copy(source, target, overwrite: false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DiagnosticException(Diagnostic.Error(DiagnosticCodes.UnreadableFile, $"cannot copy the file into the release: {e.Message}", source));
-        }
-
-        return (relativePath, role);
-    }
-
-    /// <summary>Copies files under <paramref name="folder"/>, keeping their paths below the folder they share.</summary>
-    public static List<string> CopyAll(IReadOnlyList<string> sources, string releaseDirectory, string folder, ReleaseFileRole role, List<(string Path, ReleaseFileRole Role)> files)
-    {
-        var full = sources.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
-        var common = CommonFolder(full);
-        var copied = new List<string>();
-        foreach (var source in full.Order(StringComparer.Ordinal))
-        {
-            var relative = $"{folder}/{Path.GetRelativePath(common, source).Replace(Path.DirectorySeparatorChar, '/')}";
-            files.Add(Copy(source, releaseDirectory, relative, role));
-            copied.Add(relative);
-        }
-
-        return copied;
-    }
-
-    private static string CommonFolder(IReadOnlyList<string> paths)
-    {
-        if (paths.Count == 0)
-        {
-            return "";
-        }
-
-        var common = Path.GetDirectoryName(paths[0])!;
-        while (!paths.All(p => p.StartsWith(common.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
-        {
-            common = Path.GetDirectoryName(common)!;
-        }
-
-        return common;
     }
 
     /// <summary>The first few names and how many more: a release of hundreds of scripts must not flood the build log.</summary>

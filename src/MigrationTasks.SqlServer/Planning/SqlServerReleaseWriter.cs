@@ -24,8 +24,6 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
     public const string BaselineDacpacName = "baseline.dacpac";
     public const string DacpacName = "project.dacpac";
 
-    private static readonly UTF8Encoding Utf8 = new(false);
-
     /// <summary>The manifest, or null when a finding is an error (then no release folder is left behind).</summary>
     public ReleaseManifest? Write(SqlServerReleaseOptions options)
     {
@@ -39,45 +37,33 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
 
         release = release with { BaselinePath = SqlServerPlanner.BaselineOrEmpty(release.BaselinePath, release.StateDirectory, options.DatabaseName, options.Platform) };
 
-        using var certificate = string.IsNullOrEmpty(release.SigningCertificate)
-            ? null
-            : ReleaseSigner.LoadCertificate(release.SigningCertificate, Environment.GetEnvironmentVariable(ReleaseSigner.PasswordVariable));
+        using var certificate = ReleaseFolderWriter.LoadSigningCertificate(release.SigningCertificate);
 
         var plan = new SqlServerPlanner(reporter).Plan(new DeployPlanOptions(
             options.Dacpac, release.BaselinePath!, options.DatabaseName, options.SchemaFiles, options.AllowDataLoss, options.FindingsAsErrors, options.Platform));
         reporter.Report(plan.Findings);
-        var publishDirectory = Path.GetFullPath(release.PublishDirectory);
-        var releaseDirectory = Path.Combine(publishDirectory, ReleaseLayout.FolderName);
-        if (Directory.Exists(releaseDirectory))
-        {
-            Directory.Delete(releaseDirectory, recursive: true);
-        }
-
+        var folder = ReleaseFolderWriter.Clear(release.PublishDirectory, create: !plan.HasErrors);
         if (plan.HasErrors)
         {
             reporter.Info($"No release package: {plan.Findings.Count(f => f.IsError)} finding(s) are errors.");
             return null;
         }
 
-        Directory.CreateDirectory(releaseDirectory);
-        var files = new List<(string Path, ReleaseFileRole Role)>();
         var deployScript = $"{ReleaseLayout.MigrationsFolder}/{DeployScriptName}";
         var header = $"-- {release.PackageId} {release.Version}: DacFx's deploy script against {(emptyDatabase ? "an empty database" : Path.GetFileName(release.BaselinePath))}, as plain T-SQL batches " +
                      $"(allowDataLoss: {(options.AllowDataLoss ? "true" : "false")}).\n";
         var (text, prepared, outsideTransaction) = SchemaDeployScript.Prepare(
-            Path.Combine(releaseDirectory, ReleaseLayout.MigrationsFolder, DeployScriptName), header, SchemaDeployScript.Text(plan.Batches), options.Platform ?? SqlServerPlatform.Default, reporter);
-        WriteText(releaseDirectory, deployScript, text);
-        files.Add((deployScript, ReleaseFileRole.Migration));
-        WriteText(releaseDirectory, DeployReportName, plan.ReportXml);
-        files.Add((DeployReportName, ReleaseFileRole.Plan));
+            Path.Combine(folder.Directory, ReleaseLayout.MigrationsFolder, DeployScriptName), header, SchemaDeployScript.Text(plan.Batches), options.Platform ?? SqlServerPlatform.Default, reporter);
+        folder.WriteText(deployScript, text, ReleaseFileRole.Migration);
+        folder.WriteText(DeployReportName, plan.ReportXml, ReleaseFileRole.Plan);
         if (!emptyDatabase)
         {
-            files.Add(ReleaseWriter.Copy(release.BaselinePath!, releaseDirectory, BaselineDacpacName, ReleaseFileRole.Baseline));
+            folder.Copy(release.BaselinePath!, BaselineDacpacName, ReleaseFileRole.Baseline);
         }
 
-        files.Add(ReleaseWriter.Copy(options.Dacpac, releaseDirectory, DacpacName, ReleaseFileRole.Model));
-        var checks = ReleaseWriter.CopyAll(release.Checks, releaseDirectory, ReleaseLayout.ChecksFolder, ReleaseFileRole.Check, files);
-        var verifies = ReleaseWriter.CopyAll(release.Verifies, releaseDirectory, ReleaseLayout.VerifyFolder, ReleaseFileRole.Verify, files);
+        folder.Copy(options.Dacpac, DacpacName, ReleaseFileRole.Model);
+        var checks = folder.CopyAll(release.Checks, ReleaseLayout.ChecksFolder, ReleaseFileRole.Check);
+        var verifies = folder.CopyAll(release.Verifies, ReleaseLayout.VerifyFolder, ReleaseFileRole.Verify);
 
         var manifest = new ReleaseManifest(
             ReleaseManifest.CurrentSchemaVersion,
@@ -108,22 +94,10 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
             options.AllowDataLoss,
             release.StatementLockTimeout);
 
-        WriteText(releaseDirectory, ReleaseLayout.PlanName, PlanDocument(manifest, plan, prepared, outsideTransaction, checks, verifies));
-        files.Add((ReleaseLayout.PlanName, ReleaseFileRole.Plan));
-        manifest = ReleaseWriter.WriteManifest(manifest, files, publishDirectory, release.RunnerDirectory, reporter);
-        reporter.Info($"Release package: {releaseDirectory}: {deployScript} ({plan.Batches.Count} batch(es)), {checks.Count} check(s), {verifies.Count} verification(s)" +
-                      $"{(options.AllowDataLoss ? ", data loss allowed (MigrationAllowDataLoss=true)" : "")}; {manifest.Files.Count} file(s) in {ReleaseLayout.ManifestName}.");
-        if (certificate is not null)
-        {
-            ReleaseSigner.SignManifest(releaseDirectory, certificate);
-            reporter.Info($"Signed {ReleaseLayout.ManifestName} with {certificate.Subject}, SHA-256 thumbprint {ReleaseTrust.ThumbprintOf(certificate)}.");
-        }
-        else
-        {
-            reporter.Info("The release is not signed (MigrationSigningCertificate is not set): the runner accepts it only with --allow-unsigned.");
-        }
-
-        return manifest;
+        folder.WriteText(ReleaseLayout.PlanName, PlanDocument(manifest, plan, prepared, outsideTransaction, checks, verifies), ReleaseFileRole.Plan);
+        reporter.Info($"Release package: {folder.Directory}: {deployScript} ({plan.Batches.Count} batch(es)), {checks.Count} check(s), {verifies.Count} verification(s)" +
+                      $"{(options.AllowDataLoss ? ", data loss allowed (MigrationAllowDataLoss=true)" : "")}.");
+        return folder.Finish(manifest, release.RunnerDirectory, certificate, reporter);
     }
 
     private static string PlanDocument(
@@ -183,11 +157,4 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
 
     private static string List(IReadOnlyList<string> paths) =>
         paths.Count == 0 ? "none in this release" : string.Join(", ", paths.Select(p => $"`{p}`"));
-
-    private static void WriteText(string releaseDirectory, string relativePath, string text)
-    {
-        var path = Path.Combine(releaseDirectory, relativePath.Replace('/', Path.DirectorySeparatorChar));
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, text, Utf8);
-    }
 }
