@@ -30,4 +30,21 @@ public interface IMigrationEngine
     /// Throws <see cref="EphemeralServerUnavailableException"/> when this machine cannot run one.
     /// </summary>
     Task<IEphemeralServer> StartEphemeralServerAsync(string dataDirectory, bool fresh, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The state-based project the options describe (see <see cref="IModelProject"/>); throws a MIG diagnostic when
+    /// this engine has no such projects (its projects are migrations only).
+    /// </summary>
+    IModelProject OpenModelProject(ModelProjectOptions options) =>
+        throw new Diagnostics.DiagnosticException(Diagnostics.Diagnostic.Error(
+            Diagnostics.DiagnosticCodes.InvalidOption,
+            $"MigrationEngine {Name} builds releases from migrations only, and the project passed a compiled model ({options.Model}); remove it, or use an engine with state-based projects.",
+            options.Model));
+
+    /// <summary>
+    /// Exports the database's schema as this engine's compiled model, for a state-based project's MigrationBaseline,
+    /// when <paramref name="outputPath"/> names a model file of this engine (by its extension); returns a sentence for
+    /// the output saying what was written, or null when the path is no model file (the CLI then writes a baseline snapshot).
+    /// </summary>
+    Task<string?> TryExportModelBaselineAsync(string connectionString, string outputPath, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }

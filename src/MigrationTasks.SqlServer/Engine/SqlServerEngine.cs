@@ -3,6 +3,7 @@ using MigrationTasks.Engines;
 using MigrationTasks.Schema;
 using MigrationTasks.Scripts;
 using MigrationTasks.SqlServer.Live;
+using MigrationTasks.SqlServer.Planning;
 using MigrationTasks.SqlServer.Schema;
 using MigrationTasks.SqlServer.Scripts;
 using Microsoft.SqlServer.TransactSql.ScriptDom;
@@ -51,6 +52,22 @@ public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigra
     public Task<IEphemeralServer> StartEphemeralServerAsync(string dataDirectory, bool fresh, CancellationToken cancellationToken) =>
         throw new EphemeralServerUnavailableException(
             "a throwaway SQL Server runs in a container, and this version of MigrationTasks does not start one yet");
+
+    /// <summary>A project with Schema/: its dacpac is the model, and DacFx's script of it is every deploy.</summary>
+    public IModelProject OpenModelProject(ModelProjectOptions options) => new SqlServerModelProject(options);
+
+    /// <summary>A <c>.dacpac</c> output: production's schema extracted by DacFx (no table data), read-only.</summary>
+    public async Task<string?> TryExportModelBaselineAsync(string connectionString, string outputPath, CancellationToken cancellationToken)
+    {
+        if (!outputPath.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var database = await BaselineDacpacExporter.ExportAsync(connectionString, outputPath, cancellationToken);
+        return $"Baseline of {database}: written to {Path.GetFullPath(outputPath)} (a dacpac, no table data; model hash " +
+               $"{DacpacModelHash.Of(outputPath, DiagnosticCodes.BaselineDacpacUnreadable)}). Set MigrationBaseline to this file to plan releases for this database.";
+    }
 
     /// <summary>
     /// A script runs in one transaction unless a statement cannot (ALTER DATABASE, BACKUP, full-text catalogs…):
