@@ -269,7 +269,7 @@ internal static class Verbs
 
         var database = await BaselineDacpacExporter.ExportAsync(connectionString, output, cancellationToken);
         reporter.Info($"Baseline of {database}: written to {Path.GetFullPath(output)} (a dacpac, no table data; model hash " +
-                      $"{DacpacModelHash.Of(output, DiagnosticCodes.BaselineDacpacUnreadable)}). Set MigrationBaseline to this file to plan releases for this database.");
+                      $"{DacpacModelHash.Of(output, DiagnosticCodes.BaselineModelUnreadable)}). Set MigrationBaseline to this file to plan releases for this database.");
     }
 
     /// <summary>The connection string of the database a <c>baseline</c> verb exports, from the variable --connection-variable names.</summary>

@@ -44,7 +44,7 @@ public static class DiagnosticCodes
     public const string UnreadableFile = "MIG2006";
 
     /// <summary>A T-SQL file (schema, pre- or post-deployment, migration) has a syntax error for the MigrationSqlServerVersion.</summary>
-    public const string TSqlSyntax = "MIG2010";
+    public const string PlatformScriptSyntax = "MIG2010";
 
     /// <summary>DacFx's model of Schema/ has a problem: an unresolved reference (SQL71501, SQL71502) or a statement it cannot model.</summary>
     public const string SchemaModelProblem = "MIG2011";
@@ -53,7 +53,7 @@ public static class DiagnosticCodes
     public const string CodeAnalysisProblem = "MIG2012";
 
     /// <summary>DacFx could not build the dacpac, or it cannot be written.</summary>
-    public const string DacpacNotWritten = "MIG2013";
+    public const string ModelNotWritten = "MIG2013";
 
     /// <summary>A pre- or post-deployment script uses a SQLCMD variable ($(name)) that no :setvar, SqlCmdVariable item or built-in defines.</summary>
     public const string SqlCmdVariableUndefined = "MIG2020";
@@ -170,13 +170,13 @@ public static class DiagnosticCodes
     public const string UnlistedReleaseFile = "MIG5016";
 
     /// <summary>SQL Server: the MigrationBaseline dacpac cannot be read.</summary>
-    public const string BaselineDacpacUnreadable = "MIG5020";
+    public const string BaselineModelUnreadable = "MIG5020";
 
     /// <summary>SQL Server: the deploy script holds SQLCMD syntax a release cannot run (:r, an undefined $(variable)).</summary>
     public const string SqlCmdNotSupported = "MIG5021";
 
     /// <summary>SQL Server: the package step found no dacpac of the project (the build did not write one).</summary>
-    public const string DacpacMissing = "MIG5022";
+    public const string ModelMissing = "MIG5022";
     /// <summary>The backup folder cannot be created or written; no dump was attempted.</summary>
     public const string BackupDirectoryNotWritable = "MIG6001";
 
@@ -252,16 +252,16 @@ public static class DiagnosticCodes
     public const string LockWaitExhausted = "MIG6027";
 
     /// <summary>SQL Server: the edition (Azure SQL Database, Managed Instance) cannot BACKUP TO DISK; no backup, no deploy.</summary>
-    public const string SqlServerBackupNotSupported = "MIG6030";
+    public const string BackupToFileNotSupported = "MIG6030";
 
     /// <summary>SQL Server: the server wrote the backup to a path this machine cannot read (--backup-dir must be shared).</summary>
-    public const string SqlServerBackupNotVisible = "MIG6031";
+    public const string BackupNotVisibleHere = "MIG6031";
 
     /// <summary>SQL Server: RESTORE DATABASE failed part-way; the database may be left restoring and needs a person.</summary>
-    public const string SqlServerRestoreIncomplete = "MIG6032";
+    public const string RestoreLeftIncomplete = "MIG6032";
 
     /// <summary>SQL Server: sp_getapplock refused the deploy lock request (cancelled, deadlock victim or a call error).</summary>
-    public const string SqlServerLockRefused = "MIG6033";
+    public const string DeployLockRequestRefused = "MIG6033";
 
     /// <summary>An applied migration's bytes changed since it was applied.</summary>
     public const string AppliedMigrationChanged = "MIG7001";

@@ -66,7 +66,7 @@ public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigra
 
         var database = await BaselineDacpacExporter.ExportAsync(connectionString, outputPath, cancellationToken);
         return $"Baseline of {database}: written to {Path.GetFullPath(outputPath)} (a dacpac, no table data; model hash " +
-               $"{DacpacModelHash.Of(outputPath, DiagnosticCodes.BaselineDacpacUnreadable)}). Set MigrationBaseline to this file to plan releases for this database.";
+               $"{DacpacModelHash.Of(outputPath, DiagnosticCodes.BaselineModelUnreadable)}). Set MigrationBaseline to this file to plan releases for this database.";
     }
 
     /// <summary>

@@ -47,7 +47,7 @@ internal static class SqlServerBackups
         if (WhyNoDiskBackup(identity.EngineEdition) is { } edition)
         {
             throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.SqlServerBackupNotSupported,
+                DiagnosticCodes.BackupToFileNotSupported,
                 $"{displayName} is {edition}, which cannot BACKUP DATABASE to a file, so MigrationTasks cannot take the backup a deploy needs: " +
                 "nothing was touched. Make a copy first (CREATE DATABASE … AS COPY OF …) or rely on the service's point-in-time restore, " +
                 "and deploy with a tool path that does not need a file backup."));
@@ -102,7 +102,7 @@ internal static class SqlServerBackups
         if (!File.Exists(path))
         {
             throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.SqlServerBackupNotVisible,
+                DiagnosticCodes.BackupNotVisibleHere,
                 $"{displayName} wrote the backup to {path} on its own file system, but this machine cannot read that file, so it cannot be hashed " +
                 "or restored by id: nothing was migrated. Use a --backup-dir that the SQL Server service account can write and the runner can read " +
                 "(the same machine, or a network share mounted at the same path on both)."));
@@ -116,7 +116,7 @@ internal static class SqlServerBackups
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
             throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.SqlServerBackupNotVisible,
+                DiagnosticCodes.BackupNotVisibleHere,
                 $"{displayName} wrote the backup to {path}, but this machine cannot read it ({e.Message}), so it cannot be hashed or restored by id: " +
                 "nothing was migrated. Let the runner's user read the files the SQL Server service account writes in --backup-dir " +
                 "(e.g. a shared group, or default ACLs on the folder)."));
@@ -194,7 +194,7 @@ internal static class SqlServerBackups
                 }
 
                 throw new DiagnosticException(Diagnostic.Error(
-                    DiagnosticCodes.SqlServerRestoreIncomplete,
+                    DiagnosticCodes.RestoreLeftIncomplete,
                     $"restoring backup {backup.Id} into {displayName} failed part-way: {e.Number}: {e.Message} The database is {state ?? "gone"}. " +
                     $"Restore it by hand: RESTORE DATABASE {SqlServerConnections.QuoteName(database)} FROM DISK = {SqlServerConnections.Literal(backup.DumpPath)} WITH REPLACE."));
             }

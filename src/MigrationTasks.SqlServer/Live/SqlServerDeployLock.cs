@@ -71,7 +71,7 @@ internal sealed class SqlServerDeployLock : IDeployLock
                         $"{await DescribeHolderAsync(connection, resource, cancellationToken)}. Wait for it to finish, or end that session if it is stuck."));
                 case var refusal:
                     throw new DiagnosticException(Diagnostic.Error(
-                        DiagnosticCodes.SqlServerLockRefused,
+                        DiagnosticCodes.DeployLockRequestRefused,
                         $"sp_getapplock refused the MigrationTasks deploy lock on {displayName} ({Describe(refusal!.Value)}, return code {code}); nothing was touched. " +
                         $"Check that the login may run sp_getapplock in {(inMaster ? "master" : "the database")}, then deploy again."));
             }

@@ -46,7 +46,7 @@ public static class BaselineDacpacExporter
         catch (Exception e) when (e is DacServicesException or IOException or UnauthorizedAccessException)
         {
             throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.BaselineDacpacUnreadable,
+                DiagnosticCodes.BaselineModelUnreadable,
                 $"the baseline dacpac of {SqlServerConnections.Describe(settings, database)} cannot be exported: {SqlServerConnections.Redact(e.Message, settings)}",
                 target));
         }

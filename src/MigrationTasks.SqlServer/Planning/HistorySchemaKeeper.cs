@@ -23,7 +23,7 @@ public static class HistorySchemaKeeper
     public static string SourceFor(string dacpac, string baseline, string workDirectory, SqlServerPlatform platform)
     {
         // Nothing to add when the baseline has no history, or the dacpac has it already (a dev deploy's copy).
-        if (!HasHistorySchema(baseline, DiagnosticCodes.BaselineDacpacUnreadable, "the MigrationBaseline dacpac") || HasHistorySchema(dacpac, DiagnosticCodes.DacpacMissing, "the project's dacpac"))
+        if (!HasHistorySchema(baseline, DiagnosticCodes.BaselineModelUnreadable, "the MigrationBaseline dacpac") || HasHistorySchema(dacpac, DiagnosticCodes.ModelMissing, "the project's dacpac"))
         {
             return dacpac;
         }

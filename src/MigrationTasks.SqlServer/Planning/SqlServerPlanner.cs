@@ -43,8 +43,8 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
 
     private DeployPlan Plan(DeployPlanOptions options, SqlServerPlatform platform, string work)
     {
-        using var project = Load(options.Dacpac, DiagnosticCodes.DacpacMissing, "the project's dacpac", "Build the project first; fix the errors that left no dacpac.");
-        using var baseline = Load(options.BaselineDacpac, DiagnosticCodes.BaselineDacpacUnreadable, "the MigrationBaseline dacpac", "Export it again from production.");
+        using var project = Load(options.Dacpac, DiagnosticCodes.ModelMissing, "the project's dacpac", "Build the project first; fix the errors that left no dacpac.");
+        using var baseline = Load(options.BaselineDacpac, DiagnosticCodes.BaselineModelUnreadable, "the MigrationBaseline dacpac", "Export it again from production.");
         var withHistory = HistorySchemaKeeper.SourceFor(options.Dacpac, options.BaselineDacpac, work, platform);
         using var copy = withHistory == options.Dacpac ? null : Load(withHistory, DiagnosticCodes.DeployPlanFailed, "the project's dacpac with production's history schema", "");
         var source = copy ?? project;
@@ -95,7 +95,7 @@ public sealed partial class SqlServerPlanner(Reporter reporter)
         null or "" => EmptyBaseline(stateDirectory, databaseName, platform),
         _ when baseline.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase) => baseline,
         _ => throw new DiagnosticException(Diagnostic.Error(
-            DiagnosticCodes.BaselineDacpacUnreadable, "MigrationBaseline must be a .dacpac of the production database for MigrationEngine SqlServer.", baseline)),
+            DiagnosticCodes.BaselineModelUnreadable, "MigrationBaseline must be a .dacpac of the production database for MigrationEngine SqlServer.", baseline)),
     };
 
     /// <summary>A dacpac with no objects, in the state folder: what an empty database looks like to DacFx.</summary>

@@ -81,13 +81,13 @@ public sealed class SqlServerReleaseWriter(Reporter reporter)
                     // A dacpac holds no migration history: production's is not compared.
                     null,
                     null,
-                    DacpacCatalog.Fingerprint(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable),
-                    DacpacModelHash.Of(release.BaselinePath!, DiagnosticCodes.BaselineDacpacUnreadable),
+                    DacpacCatalog.Fingerprint(release.BaselinePath!, DiagnosticCodes.BaselineModelUnreadable),
+                    DacpacModelHash.Of(release.BaselinePath!, DiagnosticCodes.BaselineModelUnreadable),
                     SchemaDeployScript.NamedDatabase(text, options.DatabaseName)),
             new ExpectedPostState(
                 null,
-                DacpacCatalog.Fingerprint(options.Dacpac, DiagnosticCodes.DacpacMissing),
-                DacpacModelHash.Of(options.Dacpac, DiagnosticCodes.DacpacMissing)),
+                DacpacCatalog.Fingerprint(options.Dacpac, DiagnosticCodes.ModelMissing),
+                DacpacModelHash.Of(options.Dacpac, DiagnosticCodes.ModelMissing)),
             [],
             [],
             null,

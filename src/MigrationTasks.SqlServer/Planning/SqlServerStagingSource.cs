@@ -28,8 +28,8 @@ public sealed class SqlServerStagingSource(Reporter reporter, SqlServerStagingSo
         var baseline = SqlServerPlanner.BaselineOrEmpty(options.BaselineDacpac, options.WorkDirectory, options.DatabaseName, options.Platform);
         var basis = options.BaselineDacpac is null ? "an empty database (no MigrationBaseline)" : $"the MigrationBaseline dacpac {Path.GetFileName(baseline)}";
         var live = Names((await staging.ReadSchemaAsync(cancellationToken)).Objects.Select(o => (o.Kind, o.Name)));
-        var expected = Names(DacpacCatalog.Objects(baseline, DiagnosticCodes.BaselineDacpacUnreadable));
-        var desired = Names(DacpacCatalog.Objects(options.Dacpac, DiagnosticCodes.DacpacMissing));
+        var expected = Names(DacpacCatalog.Objects(baseline, DiagnosticCodes.BaselineModelUnreadable));
+        var desired = Names(DacpacCatalog.Objects(options.Dacpac, DiagnosticCodes.ModelMissing));
         if (live.SetEquals(desired) && !desired.SetEquals(expected))
         {
             reporter.Info($"{staging.DisplayName} already holds the objects of Schema/ and not the baseline's: this release is on it already, nothing to rehearse.");

@@ -117,7 +117,7 @@ public sealed class DacpacBuilder(Reporter reporter)
         catch (CultureNotFoundException)
         {
             return Diagnostic.Error(
-                DiagnosticCodes.DacpacNotWritten,
+                DiagnosticCodes.ModelNotWritten,
                 "DacFx needs the culture data of ICU, but this process runs in globalization-invariant mode. Install ICU " +
                 "(e.g. libicu, or icu-libs on Alpine) and unset DOTNET_SYSTEM_GLOBALIZATION_INVARIANT.");
         }
@@ -138,7 +138,7 @@ public sealed class DacpacBuilder(Reporter reporter)
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                all.Add(Diagnostic.Error(DiagnosticCodes.DacpacNotWritten, $"the dacpac of an earlier build cannot be deleted: {e.Message}", options.OutputPath));
+                all.Add(Diagnostic.Error(DiagnosticCodes.ModelNotWritten, $"the dacpac of an earlier build cannot be deleted: {e.Message}", options.OutputPath));
             }
         }
 
@@ -231,7 +231,7 @@ public sealed class DacpacBuilder(Reporter reporter)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DacServicesException or DacModelException)
         {
-            return Diagnostic.Error(DiagnosticCodes.DacpacNotWritten, $"the dacpac cannot be written: {e.Message}", output);
+            return Diagnostic.Error(DiagnosticCodes.ModelNotWritten, $"the dacpac cannot be written: {e.Message}", output);
         }
         finally
         {

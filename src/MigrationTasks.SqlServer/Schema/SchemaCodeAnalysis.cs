@@ -41,8 +41,8 @@ internal static class SchemaCodeAnalysis
         if (!result.AnalysisSucceeded)
         {
             return result.GetAllErrors()
-                .Select(e => Diagnostic.Error(DiagnosticCodes.DacpacNotWritten, $"code analysis could not run: {e.Message}", e.Document, e.Line, e.Column))
-                .DefaultIfEmpty(Diagnostic.Error(DiagnosticCodes.DacpacNotWritten, "code analysis could not run, and DacFx gave no reason."))
+                .Select(e => Diagnostic.Error(DiagnosticCodes.ModelNotWritten, $"code analysis could not run: {e.Message}", e.Document, e.Line, e.Column))
+                .DefaultIfEmpty(Diagnostic.Error(DiagnosticCodes.ModelNotWritten, "code analysis could not run, and DacFx gave no reason."))
                 .ToList();
         }
 

@@ -137,7 +137,7 @@ public static class TSqlScriptParser
 
     private static Diagnostic SyntaxError(SqlServerPlatform platform, string path, string message, int? number, int line, int column) =>
         Diagnostic.Error(
-            DiagnosticCodes.TSqlSyntax,
+            DiagnosticCodes.PlatformScriptSyntax,
             $"T-SQL syntax error ({platform.Name}): {message.TrimEnd()}" + (number is { } n ? $" (ScriptDom {n})" : ""),
             path,
             line,

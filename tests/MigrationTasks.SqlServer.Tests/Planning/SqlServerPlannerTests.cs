@@ -199,8 +199,8 @@ public sealed class SqlServerPlannerTests
         Assert.That(manifest.ExpectedState, Is.EqualTo(ExpectedStateKind.CatalogFingerprint));
         Assert.That(manifest.ExpectedPreState.History, Is.Null, "a dacpac baseline knows no history");
         Assert.That((manifest.ExpectedPreState.SchemaHash, manifest.ExpectedPostState!.SchemaHash), Is.EqualTo(((string?)null, (string?)null)), "no snapshot hash: no server reports a model's");
-        Assert.That(manifest.ExpectedPreState.ModelHash, Is.EqualTo(DacpacModelHash.Of(_baseline, DiagnosticCodes.BaselineDacpacUnreadable)));
-        Assert.That(manifest.ExpectedPostState.ModelHash, Is.EqualTo(DacpacModelHash.Of(project.Dacpac, DiagnosticCodes.DacpacMissing)));
+        Assert.That(manifest.ExpectedPreState.ModelHash, Is.EqualTo(DacpacModelHash.Of(_baseline, DiagnosticCodes.BaselineModelUnreadable)));
+        Assert.That(manifest.ExpectedPostState.ModelHash, Is.EqualTo(DacpacModelHash.Of(project.Dacpac, DiagnosticCodes.ModelMissing)));
         Assert.That(manifest.ExpectedPreState.CatalogFingerprint, Is.EqualTo(DacpacCatalog.Fingerprint(_baseline, "X")));
         Assert.That(manifest.ExpectedPostState.CatalogFingerprint, Is.EqualTo(DacpacCatalog.Fingerprint(project.Dacpac, "X")));
         Assert.That(manifest.Files.Select(f => f.Path), Is.EquivalentTo(new[]

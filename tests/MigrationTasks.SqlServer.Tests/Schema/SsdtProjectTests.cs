@@ -119,7 +119,7 @@ public sealed partial class SsdtProjectTests
         var result = new DacpacBuilder(new Reporter(log)).Build(new DacpacBuildOptions(
             [folder.Write("Schema/T.sql", "CREATE TABLE dbo.T (A int, B int, C int);\n")], output, PostDeploymentScript: post));
 
-        Assert.That(result.Errors.Select(e => (e.Code, e.File, e.Line)), Is.EqualTo(new[] { (DiagnosticCodes.TSqlSyntax, included, 3) }), log.ToString());
+        Assert.That(result.Errors.Select(e => (e.Code, e.File, e.Line)), Is.EqualTo(new[] { (DiagnosticCodes.PlatformScriptSyntax, included, 3) }), log.ToString());
         Assert.That(result.Written, Is.False);
     }
 

@@ -13,7 +13,7 @@ namespace MigrationTasks.SqlServer.Tests.Scripts;
 [Category(Fuzzing.Category)]
 public sealed class TSqlScriptFuzzTests
 {
-    private static readonly string[] PrepareCodes = [DiagnosticCodes.TSqlSyntax, DiagnosticCodes.MixedTransactionMode, DiagnosticCodes.UnendedTransaction];
+    private static readonly string[] PrepareCodes = [DiagnosticCodes.PlatformScriptSyntax, DiagnosticCodes.MixedTransactionMode, DiagnosticCodes.UnendedTransaction];
 
     private static readonly TextFuzz.Alphabet Alphabet = new(
         [

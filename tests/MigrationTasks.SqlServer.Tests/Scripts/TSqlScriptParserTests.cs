@@ -28,7 +28,7 @@ public sealed class TSqlScriptParserTests
     {
         var e = Assert.Throws<DiagnosticException>(() => OnSmallStack(() => Prepare(new string('(', 4_000))))!;
 
-        Assert.That(e.Diagnostics.Single().Code, Is.EqualTo(DiagnosticCodes.TSqlSyntax));
+        Assert.That(e.Diagnostics.Single().Code, Is.EqualTo(DiagnosticCodes.PlatformScriptSyntax));
     }
 
     [TestCase("subqueries", 2_000)]
