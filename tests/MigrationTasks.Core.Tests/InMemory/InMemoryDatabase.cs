@@ -12,6 +12,7 @@ internal sealed class InMemoryDatabase(InMemoryEngine engine, string name) : ITa
 {
     private static readonly SemaphoreSlim AnyLock = new(1, 1);
     private static readonly Dictionary<string, SemaphoreSlim> Locks = new(StringComparer.Ordinal);
+    // Ids unique across this session's uncommitted rows (a release transaction's) and the committed ones.
     private long _nextHistoryId;
 
     public string DisplayName => $"memory/{name}";
@@ -207,7 +208,7 @@ internal sealed class InMemoryDatabase(InMemoryEngine engine, string name) : ITa
     }
 
     private HistoryEntry Row(MigrationStep step, ApplyContext context, HistoryOutcome outcome, int applied, string? error) => new(
-        Interlocked.Increment(ref _nextHistoryId) + State.History.Count,
+        Math.Max(Interlocked.Increment(ref _nextHistoryId), State.History.Select(h => h.Id).DefaultIfEmpty().Max() + 1),
         step.File.Version?.Canonical,
         step.File.Description,
         step.File.ScriptName,

@@ -70,6 +70,9 @@ internal sealed class InMemoryEngine : IMigrationEngine
     public Task<IEphemeralServer> StartEphemeralServerAsync(string dataDirectory, bool fresh, CancellationToken cancellationToken) =>
         throw new EphemeralServerUnavailableException("the in-memory engine has no throwaway servers");
 
+    /// <summary>Every database of this server with its committed state (shadows and copies included).</summary>
+    public IEnumerable<(string Name, InMemoryState State)> Databases => _databases.Select(d => (d.Key, d.Value));
+
     /// <summary>Commits a new state of a database.</summary>
     internal void Replace(string name, InMemoryState state) => _databases[name] = state;
 
