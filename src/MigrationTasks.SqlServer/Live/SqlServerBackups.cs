@@ -256,7 +256,7 @@ internal static class SqlServerBackups
         }
     }
 
-    /// <summary>Runs <paramref name="sql"/> with no timeout, @database and @path bound when given; the copy (SqlServerDatabaseCopy) uses it too.</summary>
+    /// <summary>Runs <paramref name="sql"/> with no timeout, @database and @path bound when given; the copy (SqlServerDatabaseCopy) and the file cleanup use it too.</summary>
     internal static async Task ExecuteAsync(SqlConnection connection, string sql, string? database, string? path, CancellationToken cancellationToken)
     {
         await using var command = new SqlCommand(sql, connection) { CommandTimeout = 0 };
@@ -273,7 +273,3 @@ internal static class SqlServerBackups
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
-
-/// <summary>What the server says it is, read once at connect time.</summary>
-/// <param name="EngineEdition">SERVERPROPERTY('EngineEdition'): 5 is Azure SQL Database, 8 Managed Instance.</param>
-internal sealed record SqlServerIdentity(string Database, int EngineEdition, string Version);
