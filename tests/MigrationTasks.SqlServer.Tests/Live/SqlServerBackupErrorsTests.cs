@@ -1,3 +1,4 @@
+using MigrationTasks.Diagnostics;
 using MigrationTasks.SqlServer.Live;
 
 namespace MigrationTasks.SqlServer.Tests.Live;
@@ -136,5 +137,88 @@ public sealed class SqlServerBackupErrorsTests
             .Append(SqlServerBackupErrors.Kind(BackupStatement.Restore, 50000, "x"));
 
         Assert.That(reached.Distinct(), Is.EquivalentTo(Enum.GetValues<BackupFailureKind>()));
+    }
+
+    [Test]
+    public void A_deploys_backup_to_a_folder_the_server_does_not_have_says_the_path_is_the_servers_with_MIG6005()
+    {
+        var failure = SqlServerBackupErrors.Explain(BackupStatement.Backup,
+            [(3201, "Cannot open backup device '/srv/backups/x.bak'. Operating system error 3(The system cannot find the path specified.)."), (3013, "BACKUP DATABASE is terminating abnormally.")],
+            Deploy);
+
+        var diagnostic = SqlServerBackups.BackupFailed("production database shop", "/srv/backups/x.bak", failure);
+
+        Assert.That(diagnostic.Code, Is.EqualTo(DiagnosticCodes.BackupFailed));
+        Assert.That(diagnostic.Message, Is.EqualTo(
+            "the backup of production database shop to /srv/backups/x.bak failed, so no backup was taken: " +
+            "the SQL Server finds no folder /srv/backups on its own file system " +
+            "(BACKUP DATABASE: 3201: Cannot open backup device '/srv/backups/x.bak'. Operating system error 3(The system cannot find the path specified.).). " +
+            "The backup path is on the SQL Server's own file system, not this machine's: use a --backup-dir that exists there " +
+            "and that this machine reads too (the same machine, or a share mounted at the same path on both)."));
+    }
+
+    [Test]
+    public void A_deploys_backup_refused_for_permission_says_which_role_to_grant_with_MIG6005()
+    {
+        var failure = SqlServerBackupErrors.Explain(BackupStatement.Backup, [(262, "BACKUP DATABASE permission denied in database 'shop'.")], Deploy);
+
+        var diagnostic = SqlServerBackups.BackupFailed("production database shop", "/srv/backups/x.bak", failure);
+
+        Assert.That(diagnostic.Code, Is.EqualTo("MIG6005"));
+        Assert.That(diagnostic.Message, Does.Contain("the login lacks BACKUP DATABASE permission on shop").And.EndWith("Add the login to db_backupoperator in shop (or GRANT BACKUP DATABASE to it), then run again."));
+    }
+
+    [Test]
+    public void An_unknown_backup_error_keeps_the_general_advice()
+    {
+        var failure = SqlServerBackupErrors.Explain(BackupStatement.Backup, [(50000, "odd")], Deploy);
+
+        Assert.That(SqlServerBackups.BackupFailed("db", "/srv/backups/x.bak", failure).Message, Is.EqualTo(
+            "the backup of db to /srv/backups/x.bak failed, so no backup was taken: BACKUP DATABASE failed (BACKUP DATABASE: 50000: odd). " +
+            "The path is on the SQL Server's own file system: --backup-dir must be a folder the SQL Server service account can write " +
+            "(and this machine can read), the login needs BACKUP DATABASE permission (db_backupoperator), and the disk needs room."));
+    }
+
+    [Test]
+    public void A_backup_that_verifies_damaged_is_MIG6002_and_says_the_file_was_kept()
+    {
+        var failure = SqlServerBackupErrors.Explain(BackupStatement.Verify, [(3189, "Damage to the backup set was detected."), (3013, "VERIFY DATABASE is terminating abnormally.")], Deploy);
+
+        var diagnostic = SqlServerBackups.NotProven("db", "/srv/backups/x.bak", failure);
+
+        Assert.That(diagnostic.Code, Is.EqualTo(DiagnosticCodes.BackupNotProven));
+        Assert.That(diagnostic.Message, Does.StartWith("the backup of db cannot be proven readable: the backup file is damaged")
+            .And.Contain("(RESTORE VERIFYONLY: 3189: Damage to the backup set was detected.)")
+            .And.Contain("The file was left at /srv/backups/x.bak")
+            .And.EndWith("take a new backup, or restore another one."));
+    }
+
+    [Test]
+    public void A_restore_refused_before_it_changed_anything_stays_MIG6006_and_names_the_role()
+    {
+        var failure = SqlServerBackupErrors.Explain(BackupStatement.Restore, [(3110, "User does not have permission to RESTORE database 'shop'.")], Deploy);
+
+        var diagnostic = SqlServerBackups.RestoreFailedUnchanged("shop-20260101", "production database shop", failure);
+
+        // The runner reads MIG6006 as "rolled back: the database is as it was"; the table must not change the code.
+        Assert.That(diagnostic.Code, Is.EqualTo(DiagnosticCodes.RestoreFailed));
+        Assert.That(diagnostic.Message, Does.StartWith("restoring backup shop-20260101 into production database shop failed before it changed the database: the login may not restore over shop")
+            .And.Contain("The database is online as it was before the restore.")
+            .And.EndWith("Add the login to dbcreator (or make it the database's owner), then restore again."));
+    }
+
+    [Test]
+    public void A_restore_that_stopped_part_way_stays_MIG6032_with_the_cause_and_the_statement_to_finish_by_hand()
+    {
+        var failure = SqlServerBackupErrors.Explain(BackupStatement.Restore,
+            [(3257, "There is insufficient free space on disk volume '/var/opt/mssql/data'.")], BackupScene.ForDatabase("sh]op", "/srv/backups"));
+
+        var diagnostic = SqlServerBackups.RestoreIncomplete("b1", "db", "sh]op", "/srv/backups/o'b1.bak", "RESTORING", failure);
+
+        Assert.That(diagnostic.Code, Is.EqualTo(DiagnosticCodes.SqlServerRestoreIncomplete));
+        Assert.That(diagnostic.Message, Is.EqualTo(
+            "restoring backup b1 into db failed part-way: the server's disk has no room for the files of sh]op " +
+            "(RESTORE DATABASE: 3257: There is insufficient free space on disk volume '/var/opt/mssql/data'.). The database is RESTORING. " +
+            "Fix the cause, then restore it by hand: RESTORE DATABASE [sh]]op] FROM DISK = N'/srv/backups/o''b1.bak' WITH REPLACE."));
     }
 }
