@@ -13,6 +13,10 @@ namespace MigrationTasks.Tasks
     /// </summary>
     public sealed class MigrationTool : ToolTask
     {
+        // Codes of MigrationTasks.Diagnostics.DiagnosticCodes, which this assembly does not reference (it loads into
+        // MSBuild with no code of ours beside it); Tasks.Tests checks they are the same.
+        private const string InvalidOptionCode = "MIG1001";
+
         /// <summary>The CLI verb, e.g. <c>check</c>, <c>deploy-dev</c>, <c>test</c>.</summary>
         [Required]
         public string Verb { get; set; } = "";
@@ -110,6 +114,22 @@ namespace MigrationTasks.Tasks
 
         // Progress lines ("applying V3__add_index.sql …") are what a developer wants to see in a build that did work.
         protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.High;
+
+        protected override bool ValidateParameters()
+        {
+            // A variable's name holds no '=' and every connection string does: the string itself was given where its
+            // variable's name belongs. It must go no further, since MSBuild logs a tool's command line and response file.
+            if (ConnectionVariable.IndexOf('=') >= 0)
+            {
+                Log.LogError(null, InvalidOptionCode, null, null, 0, 0, 0, 0,
+                    "the connection variable must be the name of an environment variable that holds the connection string, not the " +
+                    "connection string itself, which was not passed on (and is not repeated here). Set MigrationDevConnectionVariable " +
+                    "(or MigrationStagingConnectionVariable) to a name such as MIGRATIONTASKS_DEV_CONNECTION, and put the connection string in that variable.");
+                return false;
+            }
+
+            return base.ValidateParameters();
+        }
 
         protected override string GenerateFullPathToTool() =>
             string.IsNullOrEmpty(DotNetHost) ? ToolName : DotNetHost;

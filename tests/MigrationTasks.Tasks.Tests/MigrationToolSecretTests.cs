@@ -1,3 +1,5 @@
+using MigrationTasks.Diagnostics;
+
 namespace MigrationTasks.Tasks.Tests;
 
 /// <summary>
@@ -33,5 +35,21 @@ public sealed class MigrationToolSecretTests
         Assert.That(run.ResponseFileText, Does.Not.Contain("hunter2"));
         Assert.That(run.Arguments, Has.None.Contain("hunter2"));
         Assert.That(run.Engine.Log, Does.Contain(Variable).And.Not.Contain("hunter2"), "the log shows the command line, with the name only");
+    }
+
+    [Test]
+    public void A_connection_string_given_where_a_variable_name_belongs_is_refused_without_repeating_it()
+    {
+        using var run = new FakeCliRun("deploy-dev");
+        run.Task.ConnectionVariable = Secret;
+
+        run.Execute();
+
+        Assert.That(run.Succeeded, Is.False);
+        Assert.That(run.ResponseFileText, Is.Null, "the CLI was not started");
+        var error = run.Engine.Errors.Single();
+        Assert.That(error.Code, Is.EqualTo(DiagnosticCodes.InvalidOption));
+        Assert.That(error.Message, Does.Contain("name of an environment variable"));
+        Assert.That(run.Engine.Log, Does.Not.Contain("hunter2"));
     }
 }
