@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -9,13 +10,19 @@ namespace MigrationTasks.Tasks
     /// <summary>
     /// Runs one verb of the <c>migrate</c> CLI out of process (design §2: no database code in MSBuild's process).
     /// Options go in a response file; connection strings never do: the CLI reads them from the environment variable
-    /// whose name it is given. The CLI prints MSBuild canonical lines, which ToolTask logs as errors and warnings.
+    /// whose name it is given. The CLI prints MSBuild canonical lines; those with a MIG code are logged as errors and
+    /// warnings at their file and line, every other line as a message.
     /// </summary>
     public sealed class MigrationTool : ToolTask
     {
         // Codes of MigrationTasks.Diagnostics.DiagnosticCodes, which this assembly does not reference (it loads into
         // MSBuild with no code of ours beside it); Tasks.Tests checks they are the same.
         private const string InvalidOptionCode = "MIG1001";
+
+        // The CLI's own diagnostics as Diagnostic.ToString prints them: "<file>(<line>,<col>): error MIG2004: …" or
+        // "migrate: warning MIG1002: …". MSBuild alone would also read a progress line such as "shop: network error:
+        // timeout" as an error, and fail a build the CLI did not fail.
+        private static readonly Regex DiagnosticLine = new Regex(@"^.*?: (error|warning) MIG\d{4}: ", RegexOptions.CultureInvariant);
 
         /// <summary>The CLI verb, e.g. <c>check</c>, <c>deploy-dev</c>, <c>test</c>.</summary>
         [Required]
@@ -129,6 +136,19 @@ namespace MigrationTasks.Tasks
             }
 
             return base.ValidateParameters();
+        }
+
+        /// <summary>Only the CLI's MIG diagnostics become errors and warnings; every other line is a message.</summary>
+        protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+        {
+            if (DiagnosticLine.IsMatch(singleLine))
+            {
+                Log.LogMessageFromText(singleLine, messageImportance);
+            }
+            else
+            {
+                Log.LogMessage(messageImportance, "{0}", singleLine);
+            }
         }
 
         protected override string GenerateFullPathToTool() =>

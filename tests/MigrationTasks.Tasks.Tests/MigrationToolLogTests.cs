@@ -72,6 +72,38 @@ public sealed class MigrationToolLogTests
     }
 
     [Test]
+    // MSBuild's own reading of tool output takes each of these for an error or warning (of no code), and would fail
+    // a build the CLI did not fail: the CLI's problems always carry a MIG code.
+    [TestCase("error handling: 3 tests passed")]
+    [TestCase("shop_dev: network error: timeout, retrying")]
+    [TestCase("WARNING: there is no transaction in progress")]
+    [TestCase("tests/orders.sql: warning: none")]
+    public void A_progress_line_that_looks_like_an_error_of_no_MIG_code_is_a_message(string line)
+    {
+        using var run = new FakeCliRun("test");
+        run.StandardOutput.Add(line);
+
+        run.Execute();
+
+        Assert.That(run.Succeeded, Is.True, run.Engine.Log);
+        Assert.That(run.Engine.Errors, Is.Empty);
+        Assert.That(run.Engine.Warnings, Is.Empty);
+        Assert.That(run.Engine.Messages.Select(m => m.Message), Does.Contain(line));
+    }
+
+    [Test]
+    public void A_progress_line_with_braces_is_logged_as_it_is()
+    {
+        using var run = new FakeCliRun("test");
+        run.StandardOutput.Add("seeding {customer} with VALUES ('{0}', '{x}')");
+
+        run.Execute();
+
+        Assert.That(run.Succeeded, Is.True, run.Engine.Log);
+        Assert.That(run.Engine.Messages.Select(m => m.Message), Does.Contain("seeding {customer} with VALUES ('{0}', '{x}')"));
+    }
+
+    [Test]
     public void Canonical_lines_on_standard_error_are_mapped_too()
     {
         using var run = new FakeCliRun("check");
