@@ -19,6 +19,8 @@ namespace MigrationTasks.Tasks
         // MSBuild with no code of ours beside it); Tasks.Tests checks they are the same.
         private const string InvalidOptionCode = "MIG1001";
 
+        private const string CliFailedWithoutErrorCode = "MIG1007";
+
         // The CLI's own diagnostics as Diagnostic.ToString prints them: "<file>(<line>,<col>): error MIG2004: …" or
         // "migrate: warning MIG1002: …". MSBuild alone would also read a progress line such as "shop: network error:
         // timeout" as an error, and fail a build the CLI did not fail.
@@ -149,6 +151,23 @@ namespace MigrationTasks.Tasks
             {
                 Log.LogMessage(messageImportance, "{0}", singleLine);
             }
+        }
+
+        /// <summary>
+        /// A failing exit code after an error line needs no more words. Without one, the CLI crashed or was killed
+        /// (its own failures print a MIG error first): ToolTask would only say that "dotnet" exited.
+        /// </summary>
+        protected override bool HandleTaskExecutionErrors()
+        {
+            if (Log.HasLoggedErrors)
+            {
+                return base.HandleTaskExecutionErrors();
+            }
+
+            Log.LogError(null, CliFailedWithoutErrorCode, null, null, 0, 0, 0, 0,
+                "migrate " + Verb + " exited with code " + ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) +
+                " but reported no error: it crashed or was stopped, and its output above is all it said. Build again; if it fails the same way, report that output.");
+            return false;
         }
 
         protected override string GenerateFullPathToTool() =>

@@ -1,4 +1,5 @@
 using Microsoft.Build.Framework;
+using MigrationTasks.Diagnostics;
 
 namespace MigrationTasks.Tasks.Tests;
 
@@ -129,6 +130,24 @@ public sealed class MigrationToolLogTests
 
         Assert.That(run.Succeeded, Is.False);
         Assert.That(run.Engine.Errors.Select(e => e.Code), Is.EqualTo(new[] { "MIG6010" }), "no second error repeats the exit code");
+    }
+
+    [Test]
+    public void A_failing_exit_without_an_error_line_still_fails_the_task_and_says_which_verb_and_code()
+    {
+        using var run = new FakeCliRun("deploy-dev");
+        run.StandardOutput.Add("applying V3__add_index.sql …");
+        run.StandardError.Add("Unhandled exception. System.InvalidOperationException: boom");
+        run.ExitCode = 134;
+
+        run.Execute();
+
+        Assert.That(run.Succeeded, Is.False);
+        var error = run.Engine.Errors.Single();
+        Assert.That(error.Code, Is.EqualTo(DiagnosticCodes.CliFailedWithoutError));
+        Assert.That(error.Message, Does.StartWith("migrate deploy-dev exited with code 134 but reported no error"), run.Engine.Log);
+        Assert.That(run.Engine.Messages.Select(m => m.Message), Does.Contain("Unhandled exception. System.InvalidOperationException: boom"),
+            "what the CLI said before it died is in the log");
     }
 
     [Test]
