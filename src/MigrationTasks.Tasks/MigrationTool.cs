@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -9,10 +10,22 @@ namespace MigrationTasks.Tasks
     /// <summary>
     /// Runs one verb of the <c>migrate</c> CLI out of process (design §2: no database code in MSBuild's process).
     /// Options go in a response file; connection strings never do: the CLI reads them from the environment variable
-    /// whose name it is given. The CLI prints MSBuild canonical lines, which ToolTask logs as errors and warnings.
+    /// whose name it is given. The CLI prints MSBuild canonical lines; those with a MIG code are logged as errors and
+    /// warnings at their file and line, every other line as a message.
     /// </summary>
     public sealed class MigrationTool : ToolTask
     {
+        // Codes of MigrationTasks.Diagnostics.DiagnosticCodes, which this assembly does not reference (it loads into
+        // MSBuild with no code of ours beside it); Tasks.Tests checks they are the same.
+        private const string InvalidOptionCode = "MIG1001";
+
+        private const string CliFailedWithoutErrorCode = "MIG1007";
+
+        // The CLI's own diagnostics as Diagnostic.ToString prints them: "<file>(<line>,<col>): error MIG2004: …" or
+        // "migrate: warning MIG1002: …". MSBuild alone would also read a progress line such as "shop: network error:
+        // timeout" as an error, and fail a build the CLI did not fail.
+        private static readonly Regex DiagnosticLine = new Regex(@"^.*?: (error|warning) MIG\d{4}: ", RegexOptions.CultureInvariant);
+
         /// <summary>The CLI verb, e.g. <c>check</c>, <c>deploy-dev</c>, <c>test</c>.</summary>
         [Required]
         public string Verb { get; set; } = "";
@@ -110,6 +123,52 @@ namespace MigrationTasks.Tasks
 
         // Progress lines ("applying V3__add_index.sql …") are what a developer wants to see in a build that did work.
         protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.High;
+
+        protected override bool ValidateParameters()
+        {
+            // A variable's name holds no '=' and every connection string does: the string itself was given where its
+            // variable's name belongs. It must go no further, since MSBuild logs a tool's command line and response file.
+            if (ConnectionVariable.IndexOf('=') >= 0)
+            {
+                Log.LogError(null, InvalidOptionCode, null, null, 0, 0, 0, 0,
+                    "the connection variable must be the name of an environment variable that holds the connection string, not the " +
+                    "connection string itself, which was not passed on (and is not repeated here). Set MigrationDevConnectionVariable " +
+                    "(or MigrationStagingConnectionVariable) to a name such as MIGRATIONTASKS_DEV_CONNECTION, and put the connection string in that variable.");
+                return false;
+            }
+
+            return base.ValidateParameters();
+        }
+
+        /// <summary>Only the CLI's MIG diagnostics become errors and warnings; every other line is a message.</summary>
+        protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+        {
+            if (DiagnosticLine.IsMatch(singleLine))
+            {
+                Log.LogMessageFromText(singleLine, messageImportance);
+            }
+            else
+            {
+                Log.LogMessage(messageImportance, "{0}", singleLine);
+            }
+        }
+
+        /// <summary>
+        /// A failing exit code after an error line needs no more words. Without one, the CLI crashed or was killed
+        /// (its own failures print a MIG error first): ToolTask would only say that "dotnet" exited.
+        /// </summary>
+        protected override bool HandleTaskExecutionErrors()
+        {
+            if (Log.HasLoggedErrors)
+            {
+                return base.HandleTaskExecutionErrors();
+            }
+
+            Log.LogError(null, CliFailedWithoutErrorCode, null, null, 0, 0, 0, 0,
+                "migrate " + Verb + " exited with code " + ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) +
+                " but reported no error: it crashed or was stopped, and its output above is all it said. Build again; if it fails the same way, report that output.");
+            return false;
+        }
 
         protected override string GenerateFullPathToTool() =>
             string.IsNullOrEmpty(DotNetHost) ? ToolName : DotNetHost;

@@ -25,6 +25,9 @@ public static class DiagnosticCodes
     /// <summary>The runner's connection variable is not set.</summary>
     public const string ConnectionVariableNotSet = "MIG1006";
 
+    /// <summary>The migrate CLI exited with a failure code but printed no error (it crashed or was stopped); the MSBuild task reports it.</summary>
+    public const string CliFailedWithoutError = "MIG1007";
+
     /// <summary>A migration file name does not follow V&lt;version&gt;__&lt;description&gt;.sql, R__… or U….</summary>
     public const string MalformedMigrationName = "MIG2001";
 

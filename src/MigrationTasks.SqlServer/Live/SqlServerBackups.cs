@@ -79,11 +79,7 @@ internal static class SqlServerBackups
         }
         catch (SqlException e)
         {
-            throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.BackupFailed,
-                $"the backup of {displayName} to {path} failed, so no backup was taken: {e.Number}: {e.Message} " +
-                "The path is on the SQL Server's own file system: --backup-dir must be a folder the SQL Server service account can write " +
-                "(and this machine can read), the login needs BACKUP DATABASE permission (db_backupoperator), and the disk needs room."));
+            throw new DiagnosticException(BackupFailed(displayName, path, SqlServerBackupErrors.Explain(BackupStatement.Backup, e, Scene(identity.Database, path))));
         }
 
         string proof;
@@ -93,10 +89,7 @@ internal static class SqlServerBackups
         }
         catch (SqlException e)
         {
-            throw new DiagnosticException(Diagnostic.Error(
-                DiagnosticCodes.BackupNotProven,
-                $"the backup of {displayName} cannot be proven readable: RESTORE VERIFYONLY WITH CHECKSUM failed: {e.Number}: {e.Message} " +
-                $"The file was left at {path} for investigation; no backup metadata was written, so it cannot be restored by id. Check the disk, then back up again."));
+            throw new DiagnosticException(NotProven(displayName, path, SqlServerBackupErrors.Explain(BackupStatement.Verify, e, Scene(identity.Database, path))));
         }
 
         if (!File.Exists(path))
@@ -183,20 +176,15 @@ internal static class SqlServerBackups
             }
             catch (SqlException e)
             {
+                var failure = SqlServerBackupErrors.Explain(BackupStatement.Restore, e, Scene(database, backup.DumpPath));
                 var state = await StateAsync(master, database);
                 if (state == "ONLINE")
                 {
                     await TryMultiUserAsync(master, database);
-                    throw new DiagnosticException(Diagnostic.Error(
-                        DiagnosticCodes.RestoreFailed,
-                        $"restoring backup {backup.Id} into {displayName} failed before it changed the database: {e.Number}: {e.Message} " +
-                        "The database is online as it was before the restore. Fix what the error names, then restore again."));
+                    throw new DiagnosticException(RestoreFailedUnchanged(backup.Id, displayName, failure));
                 }
 
-                throw new DiagnosticException(Diagnostic.Error(
-                    DiagnosticCodes.RestoreLeftIncomplete,
-                    $"restoring backup {backup.Id} into {displayName} failed part-way: {e.Number}: {e.Message} The database is {state ?? "gone"}. " +
-                    $"Restore it by hand: RESTORE DATABASE {SqlServerConnections.QuoteName(database)} FROM DISK = {SqlServerConnections.Literal(backup.DumpPath)} WITH REPLACE."));
+                throw new DiagnosticException(RestoreIncomplete(backup.Id, displayName, database, backup.DumpPath, state ?? "gone", failure));
             }
 
             // The backup recorded MULTI_USER (it was taken while the database was in use); this makes sure of it.
@@ -210,6 +198,33 @@ internal static class SqlServerBackups
             throw notRestored;
         }
     }
+
+    /// <summary>MIG6005: the BACKUP failed; the cause and what to do come from the shared table.</summary>
+    internal static Diagnostic BackupFailed(string displayName, string path, BackupFailure failure) => Diagnostic.Error(
+        DiagnosticCodes.BackupFailed,
+        $"the backup of {displayName} to {path} failed, so no backup was taken: {failure.Reason}. {failure.Advice}");
+
+    /// <summary>MIG6002: the backup was written but RESTORE VERIFYONLY WITH CHECKSUM refused it.</summary>
+    internal static Diagnostic NotProven(string displayName, string path, BackupFailure failure) => Diagnostic.Error(
+        DiagnosticCodes.BackupNotProven,
+        $"the backup of {displayName} cannot be proven readable: {failure.Reason}. The file was left at {path} for investigation; " +
+        $"no backup metadata was written, so it cannot be restored by id. {failure.Advice}");
+
+    /// <summary>MIG6006: the RESTORE failed and the database is still online, as it was (the runner counts this as rolled back).</summary>
+    internal static Diagnostic RestoreFailedUnchanged(string backupId, string displayName, BackupFailure failure) => Diagnostic.Error(
+        DiagnosticCodes.RestoreFailed,
+        $"restoring backup {backupId} into {displayName} failed before it changed the database: {failure.Reason}. " +
+        $"The database is online as it was before the restore. {failure.Advice}");
+
+    /// <summary>MIG6032: the RESTORE failed part-way; the database is left <paramref name="state"/> and needs a person.</summary>
+    internal static Diagnostic RestoreIncomplete(string backupId, string displayName, string database, string dumpPath, string state, BackupFailure failure) => Diagnostic.Error(
+        DiagnosticCodes.RestoreLeftIncomplete,
+        $"restoring backup {backupId} into {displayName} failed part-way: {failure.Reason}. The database is {state}. " +
+        $"Fix the cause, then restore it by hand: RESTORE DATABASE {SqlServerConnections.QuoteName(database)} FROM DISK = {SqlServerConnections.Literal(dumpPath)} WITH REPLACE.");
+
+    /// <summary>The backup file's folder is named as the server sees it: the path was given to the server as it is.</summary>
+    private static BackupScene Scene(string database, string backupFile) =>
+        BackupScene.ForDatabase(database, SqlServerPaths.FolderOf(backupFile) ?? backupFile);
 
     /// <summary>RESTORE VERIFYONLY's own words ("The backup set on file 1 is valid.") are the proof.</summary>
     private static async Task<string> VerifyAsync(SqlConnection connection, string path, CancellationToken cancellationToken)
@@ -256,7 +271,7 @@ internal static class SqlServerBackups
         }
     }
 
-    /// <summary>Runs <paramref name="sql"/> with no timeout, @database and @path bound when given; the copy (SqlServerDatabaseCopy) uses it too.</summary>
+    /// <summary>Runs <paramref name="sql"/> with no timeout, @database and @path bound when given; the copy (SqlServerDatabaseCopy) and the file cleanup use it too.</summary>
     internal static async Task ExecuteAsync(SqlConnection connection, string sql, string? database, string? path, CancellationToken cancellationToken)
     {
         await using var command = new SqlCommand(sql, connection) { CommandTimeout = 0 };
@@ -273,7 +288,3 @@ internal static class SqlServerBackups
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
-
-/// <summary>What the server says it is, read once at connect time.</summary>
-/// <param name="EngineEdition">SERVERPROPERTY('EngineEdition'): 5 is Azure SQL Database, 8 Managed Instance.</param>
-internal sealed record SqlServerIdentity(string Database, int EngineEdition, string Version);

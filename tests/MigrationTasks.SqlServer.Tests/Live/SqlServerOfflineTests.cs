@@ -188,6 +188,13 @@ public sealed class SqlServerOfflineTests
             ["restore"] = SqlServerBackups.RestoreSql,
             ["single user"] = SqlServerBackups.SingleUserSql("sh]op"),
             ["multi user"] = SqlServerBackups.MultiUserSql("shop"),
+            ["copy's server facts"] = CopyServerFacts.Sql,
+            ["copy's file list"] = BackupFileListRow.Sql,
+            ["copy's backup file deletion"] = SqlServerBackupFileCleanup.DeleteSql,
+            ["copy's backup file check"] = SqlServerBackupFileCleanup.FileExistsSql,
+            ["copy's restore"] = SqlServerDatabaseCopy.RestoreSql(
+                CopyFileMoves.Clause(CopyFileMoves.Targets([new("sh'op", "D", 1), new("sh'op_log", "L", 2)], "/data", "/log", "s"))),
+            ["copy's drop"] = string.Join("\n", SqlServerDatabaseCopy.DropSql("o]dd")),
         };
 
         foreach (var (what, sql) in texts)
