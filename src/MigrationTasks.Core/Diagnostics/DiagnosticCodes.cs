@@ -25,6 +25,9 @@ public static class DiagnosticCodes
     /// <summary>The runner's connection variable is not set.</summary>
     public const string ConnectionVariableNotSet = "MIG1006";
 
+    /// <summary>The build cannot write its state in obj/ (the dev target file; raised by the task, not the CLI).</summary>
+    public const string StateFileUnwritable = "MIG1007";
+
     /// <summary>A migration file name does not follow V&lt;version&gt;__&lt;description&gt;.sql, R__… or U….</summary>
     public const string MalformedMigrationName = "MIG2001";
 
