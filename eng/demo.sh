@@ -8,7 +8,7 @@
 #   5. the package's runner verifies its signature, then deploys to production: pre-state check, Checks/, backup
 #      (proven), migrations, Verify/, and a report with the path taken; a second deploy is a no-op.
 # Nothing needs setting up: the PostgreSQL server binaries of this machine are enough. Connection strings travel in
-# environment variables only.
+# environment variables only. Any NuGet warning (NU…) is shown: a first run should print none.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -23,7 +23,7 @@ dotnet pack nuget/MigrationTasks.Package.csproj -c Release -o artifacts/packages
 echo
 echo "== 2. dotnet build samples/PgShop: check, throwaway dev database, deploy, database tests"
 dotnet build samples/PgShop -p:MigrationTasksVersion="$version" -nologo -tl:off -v:n -clp:NoSummary \
-  | grep -E 'MIG[0-9]{4}|applying|applied|up to date|test\(s\) passed|Dev database|error' || true
+  | grep -E 'MIG[0-9]{4}|NU[0-9]{4}|applying|applied|up to date|test\(s\) passed|Dev database|error' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "The sample build failed; the lines above say where."; exit 1; }
 
 echo
@@ -59,7 +59,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/si
 openssl pkcs12 -export -inkey "$work/key.pem" -in "$work/signer.pem" -out "$work/signer.pfx" -passout env:MIGRATIONTASKS_SIGNING_PASSWORD
 dotnet publish samples/PgShop -p:MigrationTasksVersion="$version" -p:MigrationSigningCertificate="$work/signer.pfx" \
   -nologo -tl:off -v:n -clp:NoSummary \
-  | grep -E 'MIG[0-9]{4}|drift|rehearsed|check\(s\) passed|Staging report|Release package|signed|error' || true
+  | grep -E 'MIG[0-9]{4}|NU[0-9]{4}|drift|rehearsed|check\(s\) passed|Staging report|Release package|signed|error' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "The publish failed; the lines above say where."; exit 1; }
 package="samples/PgShop/bin/Release/net8.0/publish"
 echo "Release package: $package (migrate.dll + release/)"

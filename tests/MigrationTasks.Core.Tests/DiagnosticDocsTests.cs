@@ -15,4 +15,15 @@ public sealed class DiagnosticDocsTests
 
         Assert.That(documented, Is.EquivalentTo(codes));
     }
+
+    [Test]
+    public void Every_code_is_given_to_one_situation_only()
+    {
+        var twice = typeof(DiagnosticCodes).GetFields()
+            .GroupBy(f => (string)f.GetValue(null)!)
+            .Where(g => g.Count() > 1)
+            .Select(g => $"{g.Key}: {string.Join(", ", g.Select(f => f.Name))}");
+
+        Assert.That(twice, Is.Empty);
+    }
 }

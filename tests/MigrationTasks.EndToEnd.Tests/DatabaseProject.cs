@@ -128,6 +128,13 @@ internal sealed class DatabaseProject
     public Task<(int ExitCode, string Output)> PublishAsync(IReadOnlyDictionary<string, string?>? environment = null, params string[] extraArguments) =>
         RunAsync("publish", environment, extraArguments);
 
+    /// <summary>Runs <c>dotnet clean</c> on the project (pass <c>-c Release</c> for what a publish wrote).</summary>
+    public Task<(int ExitCode, string Output)> CleanAsync(IReadOnlyDictionary<string, string?>? environment = null, params string[] extraArguments) =>
+        RunAsync("clean", environment, extraArguments);
+
+    /// <summary>The migration steps' state folder in obj/ for a configuration: stamps, input lists, dev-target.txt.</summary>
+    public string StateDirectory(string configuration = "Debug") => Path.Combine(Directory, "obj", configuration, "net8.0", "migrationtasks");
+
     private Task<(int ExitCode, string Output)> RunAsync(string verb, IReadOnlyDictionary<string, string?>? environment, string[] extraArguments) =>
         ProcessRunner.RunAsync(
             "dotnet",

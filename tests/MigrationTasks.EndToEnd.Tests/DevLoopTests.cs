@@ -23,6 +23,7 @@ public sealed class DevLoopTests
         var (exitCode, output) = await project.BuildAsync();
 
         Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Not.Match(@"warning NU\d{4}"), "the package brings the consumer no NuGet warning (it declares no dependencies)");
         Assert.That(output, Does.Contain("throwaway PostgreSql server"));
         Assert.That(output, Does.Contain("applying V1__create_catalog.sql"));
         Assert.That(output, Does.Contain("V5__index_orders_by_customer.sql (1 statement(s), outside a transaction, statement by statement (CREATE INDEX CONCURRENTLY"));

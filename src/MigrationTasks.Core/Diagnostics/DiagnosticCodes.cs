@@ -28,6 +28,9 @@ public static class DiagnosticCodes
     /// <summary>The migrate CLI exited with a failure code but printed no error (it crashed or was stopped); the MSBuild task reports it.</summary>
     public const string CliFailedWithoutError = "MIG1007";
 
+    /// <summary>The build cannot write its state in obj/ (the dev target file; raised by the task, not the CLI).</summary>
+    public const string StateFileUnwritable = "MIG1008";
+
     /// <summary>A migration file name does not follow V&lt;version&gt;__&lt;description&gt;.sql, R__… or U….</summary>
     public const string MalformedMigrationName = "MIG2001";
 
