@@ -1,6 +1,7 @@
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.SqlServer.Engine;
+using MigrationTasks.SqlServer.Tests.Suites;
 using MigrationTasks.Staging;
 using Microsoft.Data.SqlClient;
 
@@ -19,8 +20,6 @@ public sealed class SqlServerDatabaseCopyTests
         CREATE TABLE dbo.customer (id int NOT NULL CONSTRAINT pk_customer PRIMARY KEY, name nvarchar(100) NOT NULL, phone nvarchar(20) NULL);
         INSERT INTO dbo.customer VALUES (1, N'Ada', N'555'), (2, N'Bob', NULL), (3, N'Cy', N'556');
         """;
-
-    private const string CopiesOfThisDatabase = @"SELECT name FROM sys.databases WHERE name LIKE REPLACE(DB_NAME(), N'_', N'\_') + N'\_mtcopy\_%' ESCAPE N'\'";
 
     [OneTimeSetUp]
     public Task Server() => SqlServerTestServer.RequireAsync();
@@ -43,7 +42,7 @@ public sealed class SqlServerDatabaseCopyTests
         {
             Assert.That(copy!.DisplayName, Does.StartWith("copy database ").And.Contain("_mtcopy_"));
             Assert.That(copy.DisplayName, Does.Not.Contain("left on the server"), "the copy's backup file was deleted");
-            copyName = (await workspace.QueryAsync(CopiesOfThisDatabase)).Single()[0]!;
+            copyName = (await workspace.QueryAsync(SqlServerEngineUnderTest.CopiesOfThisDatabase)).Single()[0]!;
             var inCopy = new SqlConnectionStringBuilder(workspace.ConnectionString) { InitialCatalog = copyName }.ConnectionString;
             Assert.That(await SqlServerTestServer.QueryAsync(inCopy, "SELECT id, name FROM dbo.customer ORDER BY id"),
                 Is.EqualTo(new[] { new[] { "1", "Ada" }, new[] { "2", "Bob" }, new[] { "3", "Cy" } }));
@@ -54,7 +53,7 @@ public sealed class SqlServerDatabaseCopyTests
             Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM dbo.customer"), Is.EqualTo("3"), "the source keeps its rows");
         }
 
-        Assert.That(await workspace.QueryAsync(CopiesOfThisDatabase), Is.Empty, $"{copyName} was dropped");
+        Assert.That(await workspace.QueryAsync(SqlServerEngineUnderTest.CopiesOfThisDatabase), Is.Empty, $"{copyName} was dropped");
     }
 
     [Test]
@@ -74,7 +73,7 @@ public sealed class SqlServerDatabaseCopyTests
         Assert.That(output, Does.Not.Contain("left on the server"), "the copy's backup file was deleted");
         Assert.That(await staging.ScalarAsync("SELECT count(*) FROM sys.tables WHERE name = N'shop_order'"), Is.EqualTo("0"), "staging itself is unchanged");
         Assert.That(await staging.ScalarAsync("SELECT count(*) FROM migrationtasks.history"), Is.EqualTo(history));
-        Assert.That(await staging.QueryAsync(CopiesOfThisDatabase), Is.Empty, "the copy was dropped");
+        Assert.That(await staging.QueryAsync(SqlServerEngineUnderTest.CopiesOfThisDatabase), Is.Empty, "the copy was dropped");
     }
 
     [Test]
@@ -91,7 +90,7 @@ public sealed class SqlServerDatabaseCopyTests
         Assert.That(finding.Line, Is.EqualTo(5));
         Assert.That(finding.Message, Does.Contain("515").And.Contain("The rehearsal ran on a copy of staging, which was dropped; staging is unchanged."));
         Assert.That(await staging.ScalarAsync("SELECT count(*) FROM sys.indexes WHERE name = N'ux_customer_phone'"), Is.EqualTo("0"), "the index was made on the copy only");
-        Assert.That(await staging.QueryAsync(CopiesOfThisDatabase), Is.Empty, "the copy was dropped");
+        Assert.That(await staging.QueryAsync(SqlServerEngineUnderTest.CopiesOfThisDatabase), Is.Empty, "the copy was dropped");
     }
 
     /// <summary>A staging database at V2 with data, deployed the normal way.</summary>
