@@ -4,7 +4,7 @@ namespace MigrationTasks.PostgreSql.Tests.Engine;
 
 /// <summary>
 /// How the PostgreSQL engine applies migrations, on real databases: what decides its transaction mode, and what a
-/// PostgreSQL session carries between migrations. What every engine promises is in the shared DevLoopSuite.
+/// PostgreSQL session carries between migrations. What every engine promises is in the shared DevLoopSuite and RecoverySuite.
 /// </summary>
 [TestFixture]
 [Parallelizable(ParallelScope.All)]
@@ -37,42 +37,6 @@ public sealed class MigrationRunnerTests
 
         Assert.That(problems.Select(p => p.ToString()), Has.One.StartsWith($"{mixed}(3,3): error MIG2005: CREATE INDEX CONCURRENTLY cannot run inside a transaction"));
         Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), Is.EqualTo("0"), "not even V1 ran");
-    }
-
-    [Test]
-    public async Task A_mixed_file_with_the_no_transaction_marker_runs_statement_by_statement_and_resumes_after_a_fix()
-    {
-        var workspace = await MigrationWorkspace.CreateAsync();
-        const string marker = "-- migrationtasks: no-transaction\n";
-        var file = workspace.Write("V1__mixed.sql", marker + "CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY t_a ON t (nope);\nCREATE TABLE u (a int);");
-
-        var problems = await workspace.DeployAsync();
-
-        Assert.That(problems.Select(p => p.ToString()), Has.One.StartsWith($"{file}(3,1): error MIG2004: V1__mixed.sql failed on"));
-        Assert.That(problems[0].Message, Does.Contain("statements before 2 are applied and recorded in the history"));
-        Assert.That(await workspace.ScalarAsync("SELECT statements_applied || '/' || statements_total || ' ' || outcome FROM migrationtasks.history"), Is.EqualTo("1/3 failed"));
-        Assert.That(await workspace.ScalarAsync("SELECT to_regclass('public.t') IS NOT NULL"), Is.EqualTo("t"), "statement 1 stays applied");
-
-        workspace.Write("V1__mixed.sql", marker + "CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY t_a ON t (a);\nCREATE TABLE u (a int);");
-        var resumed = await workspace.DeployAsync();
-
-        Assert.That(resumed, Is.Empty);
-        Assert.That(workspace.Output, Does.Contain("resuming at statement 2"));
-        Assert.That(await workspace.ScalarAsync("SELECT string_agg(outcome || ' ' || statements_applied, ', ' ORDER BY id) FROM migrationtasks.history"), Is.EqualTo("failed 1, success 3"));
-    }
-
-    [Test]
-    public async Task A_half_applied_migration_whose_applied_statements_changed_cannot_resume()
-    {
-        var workspace = await MigrationWorkspace.CreateAsync();
-        const string marker = "-- migrationtasks: no-transaction\n";
-        workspace.Write("V1__mixed.sql", marker + "CREATE TABLE t (a int);\nSELECT 1/0;");
-        await workspace.DeployAsync();
-
-        var file = workspace.Write("V1__mixed.sql", marker + "CREATE TABLE t (a bigint);\nSELECT 1;");
-        var problems = await workspace.DeployAsync();
-
-        Assert.That(problems.Select(p => p.ToString()), Has.One.StartsWith($"{file}(1,1): error MIG7004: V1__mixed.sql ran outside a transaction and stopped after statement 1 of 2"));
     }
 
     [Test]
