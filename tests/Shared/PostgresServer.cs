@@ -14,14 +14,19 @@ public static class PostgresServer
     private static readonly Lazy<Task<EphemeralPostgresCluster>> Cluster = new(() => EphemeralPostgresCluster.CreateAsync(DataDirectory));
     private static int _databaseCount;
 
-    /// <summary>Creates an empty database and returns its connection string; ignores the test when PostgreSQL is not installed.</summary>
-    public static async Task<string> CreateDatabaseAsync()
+    /// <summary>Ignores the calling test or fixture when PostgreSQL is not installed.</summary>
+    public static void Require()
     {
         if (PostgresBinaries.FindBinDirectory() is null)
         {
             Assert.Ignore("PostgreSQL server programs (initdb, pg_ctl) are not installed, so database tests cannot run.");
         }
+    }
 
+    /// <summary>Creates an empty database and returns its connection string; ignores the test when PostgreSQL is not installed.</summary>
+    public static async Task<string> CreateDatabaseAsync()
+    {
+        Require();
         var cluster = await Cluster.Value;
         var name = $"test_{Interlocked.Increment(ref _databaseCount)}";
         await cluster.CreateDatabaseAsync(name);

@@ -2,7 +2,10 @@ using MigrationTasks.Diagnostics;
 
 namespace MigrationTasks.PostgreSql.Tests.Engine;
 
-/// <summary>How the PostgreSQL engine applies migrations, on real databases.</summary>
+/// <summary>
+/// How the PostgreSQL engine applies migrations, on real databases: what decides its transaction mode, and what a
+/// PostgreSQL session carries between migrations. What every engine promises is in the shared DevLoopSuite and RecoverySuite.
+/// </summary>
 [TestFixture]
 [Parallelizable(ParallelScope.All)]
 public sealed class MigrationRunnerTests
@@ -34,59 +37,6 @@ public sealed class MigrationRunnerTests
 
         Assert.That(problems.Select(p => p.ToString()), Has.One.StartsWith($"{mixed}(3,3): error MIG2005: CREATE INDEX CONCURRENTLY cannot run inside a transaction"));
         Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), Is.EqualTo("0"), "not even V1 ran");
-    }
-
-    [Test]
-    public async Task A_mixed_file_with_the_no_transaction_marker_runs_statement_by_statement_and_resumes_after_a_fix()
-    {
-        var workspace = await MigrationWorkspace.CreateAsync();
-        const string marker = "-- migrationtasks: no-transaction\n";
-        var file = workspace.Write("V1__mixed.sql", marker + "CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY t_a ON t (nope);\nCREATE TABLE u (a int);");
-
-        var problems = await workspace.DeployAsync();
-
-        Assert.That(problems.Select(p => p.ToString()), Has.One.StartsWith($"{file}(3,1): error MIG2004: V1__mixed.sql failed on"));
-        Assert.That(problems[0].Message, Does.Contain("statements before 2 are applied and recorded in the history"));
-        Assert.That(await workspace.ScalarAsync("SELECT statements_applied || '/' || statements_total || ' ' || outcome FROM migrationtasks.history"), Is.EqualTo("1/3 failed"));
-        Assert.That(await workspace.ScalarAsync("SELECT to_regclass('public.t') IS NOT NULL"), Is.EqualTo("t"), "statement 1 stays applied");
-
-        workspace.Write("V1__mixed.sql", marker + "CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY t_a ON t (a);\nCREATE TABLE u (a int);");
-        var resumed = await workspace.DeployAsync();
-
-        Assert.That(resumed, Is.Empty);
-        Assert.That(workspace.Output, Does.Contain("resuming at statement 2"));
-        Assert.That(await workspace.ScalarAsync("SELECT string_agg(outcome || ' ' || statements_applied, ', ' ORDER BY id) FROM migrationtasks.history"), Is.EqualTo("failed 1, success 3"));
-    }
-
-    [Test]
-    public async Task A_half_applied_migration_whose_applied_statements_changed_cannot_resume()
-    {
-        var workspace = await MigrationWorkspace.CreateAsync();
-        const string marker = "-- migrationtasks: no-transaction\n";
-        workspace.Write("V1__mixed.sql", marker + "CREATE TABLE t (a int);\nSELECT 1/0;");
-        await workspace.DeployAsync();
-
-        var file = workspace.Write("V1__mixed.sql", marker + "CREATE TABLE t (a bigint);\nSELECT 1;");
-        var problems = await workspace.DeployAsync();
-
-        Assert.That(problems.Select(p => p.ToString()), Has.One.StartsWith($"{file}(1,1): error MIG7004: V1__mixed.sql ran outside a transaction and stopped after statement 1 of 2"));
-    }
-
-    [Test]
-    public async Task A_failing_transactional_migration_leaves_nothing_behind_but_a_failed_history_row()
-    {
-        var workspace = await MigrationWorkspace.CreateAsync();
-        var file = workspace.Write("V1__fails.sql", "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES ('x');");
-
-        var problems = await workspace.DeployAsync();
-
-        Assert.That(problems.Select(p => p.ToString()), Has.One.StartsWith($"{file}(3,23): error MIG2004: V1__fails.sql failed on"));
-        Assert.That(problems[0].Message, Does.Contain("at statement 3: 22P02: invalid input syntax for type integer: \"x\""));
-        Assert.That(await workspace.ScalarAsync("SELECT to_regclass('public.t') IS NULL"), Is.EqualTo("t"));
-        Assert.That(await workspace.ScalarAsync("SELECT outcome || ' ' || statements_applied FROM migrationtasks.history"), Is.EqualTo("failed 0"));
-
-        workspace.Write("V1__fails.sql", "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);");
-        Assert.That(await workspace.DeployAsync(), Is.Empty, "a failed transactional migration may be fixed and re-run");
     }
 
     [Test]
@@ -179,38 +129,6 @@ public sealed class MigrationRunnerTests
         var history = await workspace.ScalarAsync("SELECT to_regclass('migrationtasks.history')::text");
         var recorded = history is null ? "0" : await workspace.ScalarAsync("SELECT count(*) FROM migrationtasks.history");
         Assert.That(recorded, Is.EqualTo("0"), "the history is empty");
-    }
-
-    [Test]
-    public async Task Versions_apply_in_numeric_order_and_repeatables_after_them()
-    {
-        var workspace = await MigrationWorkspace.CreateAsync();
-        workspace.Write("V1_10__c.sql", "INSERT INTO log VALUES ('1.10');");
-        workspace.Write("V1_9__b.sql", "INSERT INTO log VALUES ('1.9');");
-        workspace.Write("V1__a.sql", "CREATE TABLE log (v text, n serial);");
-        workspace.Write("V2__d.sql", "INSERT INTO log VALUES ('2');");
-        workspace.Write("R__view.sql", "CREATE OR REPLACE VIEW log_view AS SELECT string_agg(v, ',' ORDER BY n) AS vs FROM log;");
-
-        Assert.That(await workspace.DeployAsync(), Is.Empty, workspace.Output);
-        Assert.That(await workspace.ScalarAsync("SELECT vs FROM log_view"), Is.EqualTo("1.9,1.10,2"));
-
-        workspace.Write("R__view.sql", "CREATE OR REPLACE VIEW log_view AS SELECT string_agg(v, ';' ORDER BY n) AS vs FROM log;");
-        Assert.That(await workspace.DeployAsync(), Is.Empty, workspace.Output);
-        Assert.That(await workspace.ScalarAsync("SELECT vs FROM log_view"), Is.EqualTo("1.9;1.10;2"), "a changed repeatable migration runs again");
-        Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM migrationtasks.history WHERE version IS NULL"), Is.EqualTo("2"));
-    }
-
-    [Test]
-    public async Task A_pending_version_below_an_applied_one_is_refused()
-    {
-        var workspace = await MigrationWorkspace.CreateAsync();
-        workspace.Write("V2__b.sql", "CREATE TABLE b (a int);");
-        Assert.That(await workspace.DeployAsync(), Is.Empty);
-
-        var late = workspace.Write("V1__a.sql", "CREATE TABLE a (a int);");
-        var problems = await workspace.DeployAsync();
-
-        Assert.That(problems.Select(p => p.ToString()), Has.One.StartsWith($"{late}: error MIG7005: V1__a.sql (version 1) is pending but version 2 is already applied"));
     }
 
     [Test]

@@ -1,16 +1,17 @@
 using MigrationTasks.Diagnostics;
-using MigrationTasks.Engines;
-using MigrationTasks.Migrations;
 using MigrationTasks.PostgreSql.Engine;
+using MigrationTasks.PostgreSql.Tests.Suites;
 using MigrationTasks.Production;
 using MigrationTasks.Release;
+using MigrationTasks.Tests.Suites;
 
 namespace MigrationTasks.PostgreSql.Tests.Production;
 
 /// <summary>
 /// The runner when things go wrong in the middle: cancellation, a killed connection, a script that leaves its own
 /// transaction aborted, a batch committed by a failing non-transactional script, an unwritable report folder, a
-/// changed dump. Each must end in an exit code that tells the truth about the database.
+/// changed dump. Each must end in an exit code that tells the truth about the database. The recoveries every engine
+/// shares (resuming a half-applied migration, restoring after a failure) are in the shared RecoverySuite.
 /// </summary>
 [TestFixture]
 [Parallelizable(ParallelScope.All)]
@@ -24,7 +25,7 @@ public sealed class ProductionRecoveryTests
     [Test]
     public async Task Cancelling_mid_deploy_restores_the_backup_and_still_reports()
     {
-        var production = await ProductionFixture.CreateAsync();
+        var production = await ProductionDatabase.CreateAsync(PostgresEngineUnderTest.Instance);
         var release = production.Release("shop", "1.0.0",
             migrations: [production.Write("V1__customer.sql", Shop), production.Write("V2__slow.sql", "SELECT pg_sleep(30);")]);
         using var cancel = new CancellationTokenSource();
@@ -56,7 +57,7 @@ public sealed class ProductionRecoveryTests
     [Test]
     public async Task A_failed_non_transactional_migration_is_restored_even_at_its_first_statement()
     {
-        var production = await ProductionFixture.CreateAsync();
+        var production = await ProductionDatabase.CreateAsync(PostgresEngineUnderTest.Instance);
         await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
         var baseline = await production.BaselineAsync();
         var release = production.Release("shop", "1.1.0", baseline, migrations:
@@ -74,7 +75,7 @@ public sealed class ProductionRecoveryTests
     [Test]
     public async Task A_connection_killed_mid_deploy_is_recovered_on_a_new_one()
     {
-        var production = await ProductionFixture.CreateAsync();
+        var production = await ProductionDatabase.CreateAsync(PostgresEngineUnderTest.Instance);
         await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
         var baseline = await production.BaselineAsync();
         var release = production.Release("shop", "1.1.0", baseline, migrations:
@@ -93,7 +94,7 @@ public sealed class ProductionRecoveryTests
     [Test]
     public async Task An_unwritable_report_folder_refuses_before_anything_runs()
     {
-        var production = await ProductionFixture.CreateAsync();
+        var production = await ProductionDatabase.CreateAsync(PostgresEngineUnderTest.Instance);
         var file = production.Write("a-file.txt", "x");
         var release = production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]);
         var variable = "PROBE_" + Guid.NewGuid().ToString("N");
@@ -113,7 +114,7 @@ public sealed class ProductionRecoveryTests
     [Test]
     public async Task Restoring_a_changed_dump_is_refused_untouched()
     {
-        var production = await ProductionFixture.CreateAsync();
+        var production = await ProductionDatabase.CreateAsync(PostgresEngineUnderTest.Instance);
         await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
         var baseline = await production.BaselineAsync();
         var (deployed, _) = await production.DeployAsync(production.Release("shop", "1.1.0", baseline, migrations: [production.Write("next/V2__x.sql", "CREATE TABLE x (a int);")]));
@@ -132,32 +133,9 @@ public sealed class ProductionRecoveryTests
     }
 
     [Test]
-    public async Task A_partial_failure_since_resumed_does_not_block_later_releases()
-    {
-        var production = await ProductionFixture.CreateAsync();
-        var engine = new PostgresEngine();
-        var broken = production.Write("a/V1__t.sql", "-- migrationtasks: no-transaction\nCREATE TABLE t (i int);\nINSERT INTO t VALUES (1/0);");
-        var fixedFile = production.Write("b/V1__t.sql", "-- migrationtasks: no-transaction\nCREATE TABLE t (i int);\nINSERT INTO t VALUES (1);");
-        await using (var db = await engine.ConnectAsync(production.ConnectionString, CancellationToken.None))
-        {
-            try { await new MigrationRunner(new Reporter(new StringWriter())).DeployAsync(db, MigrationSource.Prepare(engine, [broken]), ApplyContext.ForThisMachine(), TimeSpan.FromSeconds(10), CancellationToken.None); }
-            catch (DiagnosticException) { }
-        }
-        await using (var db = await engine.ConnectAsync(production.ConnectionString, CancellationToken.None))
-        {
-            await new MigrationRunner(new Reporter(new StringWriter())).DeployAsync(db, MigrationSource.Prepare(engine, [fixedFile]), ApplyContext.ForThisMachine(), TimeSpan.FromSeconds(10), CancellationToken.None);
-        }
-        TestContext.Out.WriteLine(string.Join("\n", (await production.QueryAsync("SELECT script, outcome, statements_applied FROM migrationtasks.history ORDER BY id")).Select(r => string.Join('|', r))));
-        var baseline = await production.BaselineAsync();
-        var (report, output) = await production.DeployAsync(production.Release("shop", "1.1.0", baseline, migrations: [production.Write("next/V2__x.sql", "CREATE TABLE x (a int);")]));
-        TestContext.Out.WriteLine($"exit={report.Exit}; {string.Join("; ", report.Differences)}");
-        Assert.That(report.Exit, Is.EqualTo(RunnerExitCode.Succeeded));
-    }
-
-    [Test]
     public async Task A_connection_lost_while_verifying_rolls_the_deploy_back()
     {
-        var production = await ProductionFixture.CreateAsync();
+        var production = await ProductionDatabase.CreateAsync(PostgresEngineUnderTest.Instance);
         var release = production.Release("shop", "1.0.0",
             migrations: [production.Write("V1__customer.sql", Shop)],
             verify: [production.Write("verify/die.sql", "SELECT pg_terminate_backend(pg_backend_pid());")]);
@@ -174,7 +152,7 @@ public sealed class ProductionRecoveryTests
     [Test]
     public async Task A_script_left_in_an_aborted_transaction_holding_locks_is_still_restored()
     {
-        var production = await ProductionFixture.CreateAsync();
+        var production = await ProductionDatabase.CreateAsync(PostgresEngineUnderTest.Instance);
         await production.DeployAsync(production.Release("shop", "1.0.0", migrations: [production.Write("V1__customer.sql", Shop)]));
         var baseline = await production.BaselineAsync();
         var release = production.Release("shop", "1.1.0", baseline, migrations:

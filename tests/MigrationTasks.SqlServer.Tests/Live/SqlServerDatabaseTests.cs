@@ -84,20 +84,6 @@ public sealed class SqlServerDatabaseTests
     }
 
     [Test]
-    public async Task A_non_transactional_migration_records_its_progress_batch_by_batch()
-    {
-        var workspace = await SqlServerWorkspace.CreateAsync();
-        workspace.Write("V1__settings.sql", "-- migrationtasks: no-transaction\nCREATE TABLE dbo.a (id int);\nGO\nSELECT 1/0;\nGO\nCREATE TABLE dbo.b (id int);");
-
-        var problems = await workspace.DeployAsync();
-
-        Assert.That(problems, Has.Count.EqualTo(1), workspace.Output);
-        Assert.That(await workspace.QueryAsync("SELECT outcome, statements_applied, statements_total FROM migrationtasks.history"),
-            Is.EqualTo(new[] { new[] { "failed", "1", "3" } }));
-        Assert.That(await workspace.ScalarAsync("SELECT count(*) FROM sys.tables WHERE name IN (N'a', N'b')"), Is.EqualTo("1"));
-    }
-
-    [Test]
     public async Task A_second_deploy_waits_for_the_lock_and_times_out_with_MIG7002_naming_the_holder()
     {
         var workspace = await SqlServerWorkspace.CreateAsync();
