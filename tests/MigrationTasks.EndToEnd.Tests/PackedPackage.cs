@@ -12,6 +12,14 @@ internal static class PackedPackage
 
     public static Task<(string Feed, string Version)> GetAsync() => Packed.Value;
 
+    /// <summary>
+    /// The folder of this run's package and projects, <c>$TMP/migrationtasks-e2e/&lt;version&gt;</c>, or null before
+    /// the package was made. A run writes gigabytes there (a package folder and a restore per project).
+    /// </summary>
+    public static string? RunFolder => Packed.IsValueCreated && Packed.Value.IsCompletedSuccessfully
+        ? Path.GetDirectoryName(Packed.Value.Result.Feed)
+        : null;
+
     private static async Task<(string Feed, string Version)> PackAsync()
     {
         var version = $"0.1.0-e2e.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";

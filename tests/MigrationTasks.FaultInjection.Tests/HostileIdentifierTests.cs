@@ -52,7 +52,7 @@ public sealed class HostileIdentifierTests
             """);
         var before = await production.StateAsync();
         // Production's baseline as `migrate baseline` exports it, hostile tables and all.
-        var baseline = Path.Combine(Path.GetTempPath(), "migrationtasks-faults", $"hostile-baseline-{Guid.NewGuid():N}.json");
+        var baseline = ScratchFolder.PathFor($"hostile-baseline-{Guid.NewGuid():N}.json");
         var engine = new PostgresEngine();
         await using (var database = await engine.ConnectAsync(production.ConnectionString, CancellationToken.None))
         {

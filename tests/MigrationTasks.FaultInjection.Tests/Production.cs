@@ -145,7 +145,7 @@ internal sealed class Production
         var name = $"shop_template_{Environment.ProcessId}";
         await ExecuteAsync(server, $"CREATE DATABASE {name} OWNER {Deployer}");
         var deployer = With(server, name, Deployer);
-        var folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "migrationtasks-faults", name)).FullName;
+        var folder = Directory.CreateDirectory(ScratchFolder.PathFor(name)).FullName;
         var v1 = Path.Combine(folder, "V1__shop.sql");
         File.WriteAllText(v1, V1);
         var engine = new PostgresEngine();

@@ -19,7 +19,7 @@ internal static class ReleaseWorkshop
 
     private static readonly ConcurrentDictionary<string, Lazy<Task<string>>> Packages = new();
     private static readonly Lazy<(string Pfx, string Pem)> Keys = new(CreateKeys);
-    private static readonly string Root = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "migrationtasks-faults", $"packages-{Environment.ProcessId}")).FullName;
+    private static readonly string Root = Directory.CreateDirectory(ScratchFolder.PathFor("packages")).FullName;
 
     /// <summary>The CLI this build made: the runner every package carries.</summary>
     public static string CliDirectory { get; } = FindCli();

@@ -35,7 +35,7 @@ public sealed class SessionFaultTests
             return;
         }
 
-        var folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "migrationtasks-faults", $"standby-{Guid.NewGuid():N}")).FullName;
+        var folder = Directory.CreateDirectory(ScratchFolder.PathFor($"standby-{Guid.NewGuid():N}")).FullName;
         await using var primary = await MigrationTasks.PostgreSql.Ephemeral.EphemeralPostgresCluster.CreateAsync(Path.Combine(folder, "primary"));
         await primary.CreateDatabaseAsync("prod_standby");
         var standbyData = Directory.CreateDirectory(Path.Combine(folder, "standby")).FullName;

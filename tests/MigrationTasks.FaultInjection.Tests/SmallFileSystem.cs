@@ -14,7 +14,7 @@ internal sealed class SmallFileSystem : IDisposable
 
     public static SmallFileSystem Mount(int kilobytes, bool readOnly = false)
     {
-        var path = Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "migrationtasks-faults", $"fs-{Guid.NewGuid():N}")).FullName;
+        var path = Directory.CreateDirectory(ScratchFolder.PathFor($"fs-{Guid.NewGuid():N}")).FullName;
         var (exit, output) = Run("mount", "-t", "tmpfs", "-o", $"size={kilobytes}k,mode=0777{(readOnly ? ",ro" : "")}", "tmpfs", path);
         if (exit != 0)
         {
