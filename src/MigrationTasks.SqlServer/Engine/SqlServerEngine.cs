@@ -17,7 +17,10 @@ public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigra
 {
     private readonly SqlServerPlatform _platform = platform ?? SqlServerPlatform.Default;
 
-    public string Name => "SqlServer";
+    /// <summary>The <c>MigrationEngine</c> value, also recorded in the backups this engine takes.</summary>
+    public const string EngineName = "SqlServer";
+
+    public string Name => EngineName;
 
     /// <summary>
     /// Splits the script into its GO batches; every syntax error of the file is reported (MIG2010), and a script run
