@@ -62,7 +62,7 @@ internal static class UsageErrors
                 }
                 else
                 {
-                    messages.Add($"{error.Message.TrimEnd('.')} ('{command.Name}'; see {help}).");
+                    messages.Add($"{error.Message.TrimEnd()}{(error.Message.TrimEnd().EndsWith('.') ? "" : ".")} See {help}.");
                 }
             }
         }
