@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace MigrationTasks.Cli.Tests;
 
 /// <summary>
@@ -112,6 +114,21 @@ public sealed class UsageErrorTests
 
         Assert.That(exit, Is.EqualTo(2), output);
         Assert.That(output, Does.Contain("error MIG1001: --pre-deploy was given 2 files (a.sql, b.sql); a dacpac carries one pre-deploy script"));
+    }
+
+    [Test]
+    public void Given_twice_an_options_last_value_counts_and_a_repeatable_one_keeps_every_value()
+    {
+        var parsed = MigrateCommand.Parse([
+            "deploy", "--connection-variable", "DEFAULT", "--lock-wait", "0", "--hash-rows", "--connection-variable", "SHOP", "--lock-wait", "2.5", "--hash-rows",
+        ]);
+        var files = MigrateCommand.Parse(["check", "--migration", "V1__a.sql", "--migration", "V2__b.sql"]);
+
+        Assert.That(parsed.Errors.Select(e => e.Message), Is.Empty);
+        Assert.That(
+            (parsed.GetValue(CliOptions.ConnectionVariable), parsed.GetValue(CliOptions.LockWait), parsed.GetValue(CliOptions.HashRows)),
+            Is.EqualTo(("SHOP", (double?)2.5, true)));
+        Assert.That(files.GetValue(CliOptions.Migration), Is.EqualTo(new[] { "V1__a.sql", "V2__b.sql" }));
     }
 
     [TestCase("--conection-variable", "--connection-variable")]
