@@ -114,6 +114,15 @@ internal static class ReleaseWorkshop
             : throw new InvalidOperationException($"the CLI is not built at {directory}: build the solution first.");
     }
 
+    /// <summary>Deletes this run's packages and their copies (several GB for the whole suite), after its last test.</summary>
+    public static void DeletePackages()
+    {
+        if (Directory.Exists(Root))
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+    }
+
     public static void CopyFolder(string from, string to)
     {
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
