@@ -208,7 +208,7 @@ side_deploy_dev() {
   local db; db="$(database_for deploydev "$1")"
   fresh_database "$db"
   connection_for "$db"
-  measure dotnet "$work/cli/migrate.dll" deploy-dev --migration "$migration" --connection-variable BENCH_CONNECTION --state-dir "$work/state"
+  measure dotnet "$work/cli/migrate.dll" deploy-dev --engine PostgreSql --migration "$migration" --connection-variable BENCH_CONNECTION --state-dir "$work/state"
 }
 
 bench_apply() {

@@ -34,7 +34,7 @@ PY
 export MIGRATIONTASKS_SIGNING_PASSWORD="bench-$RANDOM$RANDOM"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/signer.pem" -days 1 -subj "/CN=bench" 2>/dev/null
 openssl pkcs12 -export -inkey "$work/key.pem" -in "$work/signer.pem" -out "$work/signer.pfx" -passout env:MIGRATIONTASKS_SIGNING_PASSWORD
-args=(package --publish-dir "$work/publish" --package-id Bench --version 1.0.0 --signing-certificate "$work/signer.pfx" --state-dir "$work/state")
+args=(package --engine PostgreSql --publish-dir "$work/publish" --package-id Bench --version 1.0.0 --signing-certificate "$work/signer.pfx" --state-dir "$work/state")
 for f in "$work"/migrations/*.sql; do args+=(--migration "$f"); done
 printf '%s\n' "${args[@]}" >"$work/package.rsp"
 echo "Packaging (the expected post-state is computed on a throwaway server; that part is not measured)" >&2

@@ -47,7 +47,7 @@ export MIGRATIONTASKS_PRODUCTION_CONNECTION="Host=127.0.0.1;Port=$port;Username=
 runner="artifacts/sample-packages/migrationtasks/$version/tools/net8.0/migrate.dll"
 today=(samples/PgShop/Migrations/V1__*.sql samples/PgShop/Migrations/V2__*.sql samples/PgShop/Migrations/V3__*.sql samples/PgShop/Migrations/V4__*.sql)
 for variable in MIGRATIONTASKS_STAGING_CONNECTION MIGRATIONTASKS_PRODUCTION_CONNECTION; do
-  dotnet "$runner" deploy-dev --connection-variable "$variable" --state-dir "$work/state" \
+  dotnet "$runner" deploy-dev --engine PostgreSql --connection-variable "$variable" --state-dir "$work/state" \
     $(printf -- '--migration %s ' "${today[@]}") | grep -E 'applied|error' || true
 done
 

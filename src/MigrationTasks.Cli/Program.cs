@@ -1,9 +1,6 @@
 using System.Runtime.InteropServices;
 using MigrationTasks.Cli;
-using MigrationTasks.Diagnostics;
-using MigrationTasks.Release;
 
-var reporter = new Reporter(Console.Out);
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -23,24 +20,5 @@ void StopGracefully(PosixSignalContext context)
     cancel.Cancel();
 }
 
-// A verb that knows better (the release runner's verbs) says which exit code; the others exit 0 or 1 by their errors.
-RunnerExitCode? exitCode = null;
-try
-{
-    exitCode = await Verbs.RunAsync(Arguments.Parse(args), reporter, cancel.Token);
-}
-catch (DiagnosticException e)
-{
-    reporter.Report(e.Diagnostics);
-    // A runner verb stopped by bad options or an unreachable database has touched nothing: say so with exit code 2.
-    if (args.Length > 0 && Verbs.RunnerVerbs.Contains(args[0]))
-    {
-        exitCode = RunnerExitCode.Refused;
-    }
-}
-catch (OperationCanceledException)
-{
-    reporter.Report(Diagnostic.Error(DiagnosticCodes.InvalidOption, "cancelled before the verb finished."));
-}
-
-return (int)(exitCode ?? (reporter.ErrorCount == 0 ? RunnerExitCode.Succeeded : RunnerExitCode.Failed));
+// Usage errors exit 2; a verb's exit code is its own (MigrateCommand says how).
+return await MigrateCommand.RunAsync(args, Console.Out, cancel.Token);

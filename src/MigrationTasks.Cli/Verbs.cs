@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using MigrationTasks.Dev;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
@@ -20,111 +20,134 @@ namespace MigrationTasks.Cli;
 /// </summary>
 internal static class Verbs
 {
-    /// <summary>The verbs of the release runner: any problem before they start refuses with exit code 2.</summary>
-    public static readonly IReadOnlySet<string> RunnerVerbs = new HashSet<string>(StringComparer.Ordinal) { "verify", "plan", "deploy", "restore", "resolve", "baseline" };
+    // The build verbs, which the package's targets run (MigrationTool): each exits 0 or 1 by its errors.
 
-    /// <summary>Runs the verb; returns its exit code when the verb decides it, else null (0 or 1 by the errors reported).</summary>
-    public static async Task<RunnerExitCode?> RunAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    /// <summary><c>migrate check</c>: the migrations' names, versions and syntax, offline.</summary>
+    public static Task<RunnerExitCode?> CheckAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
-        switch (arguments.Verb)
+        new DevLoop(Engine(arguments), reporter).Check(arguments.GetValue(CliOptions.Migration)!);
+        return NoExitCode;
+    }
+
+    /// <summary><c>migrate build-dacpac</c>: SQL Server only, offline: the dacpac of Schema/ (its options say everything the build needs).</summary>
+    public static Task<RunnerExitCode?> BuildDacpacAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        BuildDacpac(arguments, reporter);
+        return NoExitCode;
+    }
+
+    /// <summary><c>migrate deploy-dev</c>: the migrations (or the dacpac) on the dev database.</summary>
+    public static async Task<RunnerExitCode?> DeployDevAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var engine = Engine(arguments);
+        await new DevLoop(engine, reporter).DeployAsync(DevOptions(engine, arguments, reporter, reportIgnoredMigrations: true), cancellationToken);
+        return null;
+    }
+
+    /// <summary><c>migrate test</c>: the dev deploy, then Tests/, into a JUnit report.</summary>
+    public static async Task<RunnerExitCode?> TestAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var engine = Engine(arguments);
+        await new DevLoop(engine, reporter).TestAsync(
+            DevOptions(engine, arguments, reporter, reportIgnoredMigrations: false),
+            arguments.GetValue(CliOptions.Test)!,
+            arguments.GetValue(CliOptions.JUnit)!,
+            arguments.GetValue(CliOptions.Suite)!,
+            cancellationToken);
+        return null;
+    }
+
+    /// <summary><c>migrate validate-staging</c>: the staging gate.</summary>
+    public static async Task<RunnerExitCode?> ValidateStagingAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var engine = Engine(arguments);
+        var staging = new StagingOptions(
+            arguments.GetValue(CliOptions.Migration)!,
+            arguments.GetValue(CliOptions.Check)!,
+            arguments.GetValue(CliOptions.StagingConnectionVariable)!,
+            arguments.GetValue(CliOptions.StateDirectory)!,
+            arguments.GetValue(CliOptions.StagingReportDirectory)!,
+            arguments.GetValue(CliOptions.FindingsAsErrors));
+        var validator = new StagingValidator(engine, reporter);
+        if (SqlServerDacpac(engine, arguments) is { } dacpac)
         {
-            case "verify":
-                // Before the engine is chosen: verifying a package needs no engine and touches no database.
-                return Verify(arguments, reporter);
-            case "deploy":
-                return await DeployAsync(arguments, reporter, cancellationToken);
-            case "plan":
-                return await PlanAsync(arguments, reporter, cancellationToken);
-            case "restore":
-                return await RestoreAsync(arguments, reporter, cancellationToken);
-            case "resolve":
-                return await new ProductionRunner(Engine(arguments.Optional("engine") ?? "PostgreSql"), reporter)
-                    .ResolveAsync(arguments.Required("connection-variable"), arguments.Required("reason"), LockWait(arguments), cancellationToken);
-            case "build-dacpac":
-                // SQL Server only, offline: the dacpac of Schema/ (its options say everything the build needs).
-                BuildDacpac(arguments, reporter);
-                return null;
+            // State-based: staging against the baseline dacpac, and the release's own deploy script rehearsed.
+            await validator.ValidateAsync(staging, new SqlServerStagingSource(reporter, new SqlServerStagingSource.Options(
+                dacpac,
+                NullIfEmpty(arguments.GetValue(CliOptions.Baseline)),
+                arguments.GetValue(CliOptions.DatabaseName) ?? Path.GetFileNameWithoutExtension(dacpac),
+                arguments.GetValue(CliOptions.AllowDataLoss),
+                arguments.GetValue(CliOptions.SqlServerVersion)!,
+                Path.Combine(staging.StateDirectory, "staging-sqlserver"))), cancellationToken);
         }
-
-        var engine = Engine(arguments.Optional("engine") ?? "PostgreSql");
-        var loop = new DevLoop(engine, reporter);
-        switch (arguments.Verb)
+        else
         {
-            case "check":
-                loop.Check(arguments.All("migration"));
-                break;
-            case "deploy-dev":
-                await loop.DeployAsync(DevOptions(engine, arguments, reporter), cancellationToken);
-                break;
-            case "test":
-                await loop.TestAsync(
-                    DevOptions(engine, arguments, reporter),
-                    arguments.All("test"),
-                    arguments.Required("junit"),
-                    arguments.Optional("suite") ?? "MigrationTests",
-                    cancellationToken);
-                break;
-            case "validate-staging":
-                var staging = new StagingOptions(
-                    arguments.All("migration"),
-                    arguments.All("check"),
-                    arguments.Optional("connection-variable") ?? "MIGRATIONTASKS_STAGING_CONNECTION",
-                    StateDirectory(arguments),
-                    arguments.Required("report-dir"),
-                    IsTrue(arguments.Optional("findings-as-errors")));
-                var validator = new StagingValidator(engine, reporter);
-                if (SqlServerDacpac(engine, arguments) is { } dacpac)
-                {
-                    // State-based: staging against the baseline dacpac, and the release's own deploy script rehearsed.
-                    await validator.ValidateAsync(staging, new SqlServerStagingSource(reporter, new SqlServerStagingSource.Options(
-                        dacpac,
-                        NullIfEmpty(arguments.Optional("baseline")),
-                        arguments.Optional("database-name") ?? Path.GetFileNameWithoutExtension(dacpac),
-                        IsTrue(arguments.Optional("allow-data-loss")),
-                        SqlServerPlatform.Parse(arguments.Optional("sql-server-version")),
-                        Path.Combine(staging.StateDirectory, "staging-sqlserver"))), cancellationToken);
-                }
-                else
-                {
-                    await validator.ValidateAsync(staging, cancellationToken);
-                }
-
-                break;
-            case "package" when SqlServerDacpac(engine, arguments) is not null:
-                // State-based: the deploy script DacFx generates against the baseline dacpac, not the Migrations/ files.
-                new SqlServerReleaseWriter(reporter).Write(new SqlServerReleaseOptions(
-                    PackageOptions(arguments),
-                    arguments.Required("dacpac"),
-                    arguments.Optional("database-name") ?? arguments.Required("package-id"),
-                    arguments.All("schema"),
-                    IsTrue(arguments.Optional("allow-data-loss")),
-                    IsTrue(arguments.Optional("findings-as-errors")),
-                    SqlServerPlatform.Parse(arguments.Optional("sql-server-version"))));
-                break;
-            case "package":
-                await new ReleaseWriter(engine, reporter).WriteAsync(PackageOptions(arguments), cancellationToken);
-                break;
-            case "baseline" when engine is SqlServerEngine && (arguments.Optional("out") ?? "").EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase):
-                await BaselineDacpacAsync(arguments, reporter, cancellationToken);
-                break;
-            case "baseline":
-                await BaselineAsync(engine, arguments, reporter, cancellationToken);
-                break;
-            default:
-                throw Arguments.Invalid($"unknown verb '{arguments.Verb}' (verbs: {Arguments.VerbList})");
+            await validator.ValidateAsync(staging, cancellationToken);
         }
 
         return null;
     }
 
+    /// <summary><c>migrate package</c>: the release package.</summary>
+    public static async Task<RunnerExitCode?> PackageAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var engine = Engine(arguments);
+        if (SqlServerDacpac(engine, arguments) is { } dacpac)
+        {
+            // State-based: the deploy script DacFx generates against the baseline dacpac, not the Migrations/ files.
+            new SqlServerReleaseWriter(reporter).Write(new SqlServerReleaseOptions(
+                PackageOptions(arguments),
+                dacpac,
+                arguments.GetValue(CliOptions.DatabaseName) ?? arguments.GetValue(CliOptions.PackageId)!,
+                arguments.GetValue(CliOptions.Schema)!,
+                arguments.GetValue(CliOptions.AllowDataLoss),
+                arguments.GetValue(CliOptions.FindingsAsErrors),
+                arguments.GetValue(CliOptions.SqlServerVersion)!));
+        }
+        else
+        {
+            await new ReleaseWriter(engine, reporter).WriteAsync(PackageOptions(arguments), cancellationToken);
+        }
+
+        return null;
+    }
+
+    // The release runner's verbs: each says its exit code (design §3).
+
+    /// <summary><c>migrate verify</c>: before any engine is chosen; verifying a package touches no database.</summary>
+    public static Task<RunnerExitCode?> VerifyAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken) =>
+        Task.FromResult<RunnerExitCode?>(Verify(arguments, reporter));
+
+    /// <summary><c>migrate resolve --reason "…"</c>: a person says a deploy attempt that needed one was dealt with.</summary>
+    public static async Task<RunnerExitCode?> ResolveAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken) =>
+        await new ProductionRunner(Engine(arguments), reporter)
+            .ResolveAsync(arguments.GetValue(CliOptions.ConnectionVariable)!, arguments.GetValue(CliOptions.Reason)!, LockWait(arguments), cancellationToken);
+
+    /// <summary><c>migrate baseline</c>: a dacpac for <c>--engine SqlServer --out FILE.dacpac</c>, else history and schema.</summary>
+    public static async Task<RunnerExitCode?> BaselineAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var engine = Engine(arguments);
+        if (engine is SqlServerEngine && arguments.GetValue(CliOptions.BaselineOut)!.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase))
+        {
+            await BaselineDacpacAsync(arguments, reporter, cancellationToken);
+        }
+        else
+        {
+            await BaselineAsync(engine, arguments, reporter, cancellationToken);
+        }
+
+        return null;
+    }
+
+    private static readonly Task<RunnerExitCode?> NoExitCode = Task.FromResult<RunnerExitCode?>(null);
+
     /// <summary>
     /// <c>migrate verify</c>: the package beside this migrate.dll (or --release-dir) against the trusted signer.
     /// Any problem refuses it with exit code 2, before any database is touched.
     /// </summary>
-    private static RunnerExitCode Verify(Arguments arguments, Reporter reporter)
+    private static RunnerExitCode Verify(ParseResult arguments, Reporter reporter)
     {
-        var directory = arguments.Optional("release-dir") ?? Path.Combine(AppContext.BaseDirectory, ReleaseLayout.FolderName);
-        var result = ReleaseVerifier.Verify(directory, arguments.Optional("trust"), arguments.Flag("allow-unsigned"));
+        var result = VerifyRelease(arguments);
         reporter.Report(result.Diagnostics);
         if (!result.Passed)
         {
@@ -142,21 +165,22 @@ internal static class Verbs
     /// <c>migrate deploy</c>: the production path of the seed for the package beside this migrate.dll. The exit code
     /// says what state the database is in (design §3); report.md says which path was taken.
     /// </summary>
-    private static async Task<RunnerExitCode> DeployAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    public static async Task<RunnerExitCode?> DeployAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var verification = VerifyRelease(arguments);
         var options = new DeployOptions(
-            arguments.Required("connection-variable"),
-            Path.GetFullPath(arguments.Optional("backup-dir") ?? ReleaseLayout.DefaultBackupFolder),
-            Path.GetFullPath(arguments.Optional("report-dir") ?? ReleaseLayout.DefaultReportFolder),
+            arguments.GetValue(CliOptions.ConnectionVariable)!,
+            Path.GetFullPath(arguments.GetValue(CliOptions.BackupDirectory)!),
+            Path.GetFullPath(arguments.GetValue(CliOptions.ReportDirectory)!),
             LockWait(arguments),
-            arguments.Optional("window") is { } window ? MaintenanceWindow.Parse(window) : null,
-            Seconds(arguments, "monitor-seconds") ?? TimeSpan.Zero,
-            arguments.Flag("hash-rows"),
+            arguments.GetValue(CliOptions.Window),
+            Seconds(arguments, CliOptions.MonitorSeconds) ?? TimeSpan.Zero,
+            arguments.GetValue(CliOptions.HashRows),
             StatementLocks(arguments, verification.Manifest?.StatementLockTimeout),
-            arguments.Flag("transaction-per-migration"),
-            arguments.Flag("discard-later-writes"));
-        var report = await new ProductionRunner(Engine(verification.Manifest?.Engine ?? "PostgreSql"), reporter)
+            arguments.GetValue(CliOptions.TransactionPerMigration),
+            arguments.GetValue(CliOptions.DiscardLaterWrites));
+        // The engine is the signed manifest's; a release without a readable manifest is refused before any connection.
+        var report = await new ProductionRunner(Engine(verification.Manifest?.Engine ?? CliOptions.DefaultEngine), reporter)
             .DeployAsync(
                 () =>
                 {
@@ -169,7 +193,7 @@ internal static class Verbs
     }
 
     /// <summary><c>migrate plan</c>: read-only; the pre-state check, the exact SQL a deploy would run, the checks.</summary>
-    private static async Task<RunnerExitCode> PlanAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    public static async Task<RunnerExitCode?> PlanAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var verification = VerifyRelease(arguments);
         reporter.Report(verification.Diagnostics);
@@ -179,21 +203,57 @@ internal static class Verbs
         }
 
         return await new ProductionRunner(Engine(verification.Manifest!.Engine), reporter)
-            .PlanAsync(ReleaseToDeploy.From(verification), arguments.Required("connection-variable"), Console.Out, cancellationToken);
+            .PlanAsync(ReleaseToDeploy.From(verification), arguments.GetValue(CliOptions.ConnectionVariable)!, arguments.InvocationConfiguration.Output, cancellationToken);
     }
 
-    /// <summary><c>migrate restore --backup ID</c>: restore a backup a deploy took, with the same proof.</summary>
-    private static async Task<RunnerExitCode> RestoreAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>migrate restore --backup ID</c>: restore a backup a deploy took, with the same proof, by the engine that took
+    /// it (its metadata says which; --engine when it does not).
+    /// </summary>
+    public static async Task<RunnerExitCode?> RestoreAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
-        var report = await new ProductionRunner(Engine(arguments.Optional("engine") ?? "PostgreSql"), reporter).RestoreAsync(
-            arguments.Required("connection-variable"),
-            Path.GetFullPath(arguments.Optional("backup-dir") ?? ReleaseLayout.DefaultBackupFolder),
-            arguments.Required("backup"),
-            Path.GetFullPath(arguments.Optional("report-dir") ?? ReleaseLayout.DefaultReportFolder),
+        var backupDirectory = Path.GetFullPath(arguments.GetValue(CliOptions.BackupDirectory)!);
+        var backupId = arguments.GetValue(CliOptions.Backup)!;
+        var report = await new ProductionRunner(Engine(EngineOfBackup(arguments.GetValue(CliOptions.BackupEngine), backupDirectory, backupId)), reporter).RestoreAsync(
+            arguments.GetValue(CliOptions.ConnectionVariable)!,
+            backupDirectory,
+            backupId,
+            Path.GetFullPath(arguments.GetValue(CliOptions.ReportDirectory)!),
             LockWait(arguments),
-            arguments.Flag("discard-later-writes"),
+            arguments.GetValue(CliOptions.DiscardLaterWrites),
             cancellationToken);
         return report.Exit;
+    }
+
+    /// <summary>
+    /// The engine a restore runs with: the one the backup's metadata records; --engine only for metadata that records
+    /// none. A backup that cannot be read is left to the runner, which refuses it (MIG6007, with its report) before it
+    /// uses the engine or connects.
+    /// </summary>
+    private static string EngineOfBackup(string? given, string backupDirectory, string backupId)
+    {
+        string? recorded;
+        try
+        {
+            recorded = NullIfEmpty(DatabaseBackup.Load(backupDirectory, backupId).Engine);
+        }
+        catch (DiagnosticException)
+        {
+            return given ?? CliOptions.DefaultEngine;
+        }
+
+        return (given, recorded) switch
+        {
+            (null, null) => throw Invalid(
+                $"backup {backupId} does not say which engine took it (its metadata was written before backups recorded their engine): " +
+                "pass --engine SqlServer or --engine PostgreSql, the engine of the database it was taken of. Nothing was touched."),
+            (null, { } engine) => engine,
+            ({ } engine, null) => engine,
+            ({ } engine, { } taken) when engine.Equals(taken, StringComparison.OrdinalIgnoreCase) => taken,
+            ({ } engine, { } taken) => throw Invalid(
+                $"--engine {engine} does not match backup {backupId}, which {taken} took (its metadata says so). Nothing was touched: " +
+                "leave --engine out to restore it with the engine that took it, or check --backup."),
+        };
     }
 
     /// <summary>
@@ -201,56 +261,47 @@ internal static class Verbs
     /// first): how a deploy keeps an ALTER from queueing the application behind a long reader. Without --lock-wait,
     /// the release's MigrationStatementLockTimeout (from its manifest), else the default.
     /// </summary>
-    private static LockWaitPolicy StatementLocks(Arguments arguments, TimeSpan? fromRelease)
+    private static LockWaitPolicy StatementLocks(ParseResult arguments, TimeSpan? fromRelease)
     {
         var defaults = LockWaitPolicy.Default;
-        var wait = Seconds(arguments, "lock-wait") ?? fromRelease ?? defaults.Timeout;
+        var wait = Seconds(arguments, CliOptions.LockWait) ?? fromRelease ?? defaults.Timeout;
         var timeout = wait == TimeSpan.Zero ? null : wait;
-        var tries = arguments.Optional("lock-retries") switch
-        {
-            null => defaults.Tries,
-            var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var retries) && retries is >= 0 and <= 100 => retries + 1,
-            var text => throw Arguments.Invalid($"--lock-retries '{text}' is not a whole number from 0 to 100."),
-        };
+        var tries = arguments.GetValue(CliOptions.LockRetries) + 1;
         return defaults with { Timeout = timeout, Tries = timeout is null ? 1 : tries };
     }
 
-    private static ReleaseVerification VerifyRelease(Arguments arguments) => ReleaseVerifier.Verify(
-        arguments.Optional("release-dir") ?? Path.Combine(AppContext.BaseDirectory, ReleaseLayout.FolderName),
-        arguments.Optional("trust"),
-        arguments.Flag("allow-unsigned"));
+    private static ReleaseVerification VerifyRelease(ParseResult arguments) => ReleaseVerifier.Verify(
+        arguments.GetValue(CliOptions.ReleaseDirectory) ?? Path.Combine(AppContext.BaseDirectory, ReleaseLayout.FolderName),
+        arguments.GetValue(CliOptions.Trust),
+        arguments.GetValue(CliOptions.AllowUnsigned));
 
-    private static TimeSpan LockWait(Arguments arguments) => Seconds(arguments, "lock-timeout") ?? MigrationRunner.DefaultLockWait;
+    private static TimeSpan LockWait(ParseResult arguments) => Seconds(arguments, CliOptions.LockTimeout) ?? MigrationRunner.DefaultLockWait;
 
-    /// <summary>An option that counts seconds; a value that is not a number is refused, naming the option.</summary>
-    private static TimeSpan? Seconds(Arguments arguments, string option) => arguments.Optional(option) switch
-    {
-        null => null,
-        var text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 => TimeSpan.FromSeconds(seconds),
-        var text => throw Arguments.Invalid($"--{option} '{text}' is not a number of seconds."),
-    };
+    /// <summary>An option that counts seconds (checked as it was parsed), as a time span; null when absent without a default.</summary>
+    private static TimeSpan? Seconds(ParseResult arguments, Option<double?> option) =>
+        arguments.GetValue(option) is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 
-    private static ReleaseOptions PackageOptions(Arguments arguments) => new(
-        arguments.All("migration"),
-        arguments.All("check"),
-        arguments.All("verify"),
-        arguments.Required("publish-dir"),
-        arguments.Required("package-id"),
-        arguments.Optional("version") ?? "1.0.0",
-        arguments.Optional("state-dir") ?? Path.Combine("obj", "migrationtasks"),
-        arguments.Optional("baseline"),
-        arguments.Optional("signing-certificate"),
-        arguments.Optional("staging-report"),
-        arguments.Optional("project-dir"),
+    private static ReleaseOptions PackageOptions(ParseResult arguments) => new(
+        arguments.GetValue(CliOptions.Migration)!,
+        arguments.GetValue(CliOptions.Check)!,
+        arguments.GetValue(CliOptions.Verify)!,
+        arguments.GetValue(CliOptions.PublishDirectory)!,
+        arguments.GetValue(CliOptions.PackageId)!,
+        arguments.GetValue(CliOptions.Version)!,
+        arguments.GetValue(CliOptions.StateDirectory)!,
+        arguments.GetValue(CliOptions.Baseline),
+        arguments.GetValue(CliOptions.SigningCertificate),
+        arguments.GetValue(CliOptions.StagingReport),
+        arguments.GetValue(CliOptions.ProjectDirectory),
         // The runner packaged is this CLI's own folder, wherever MigrationCliPath pointed (a dev build in tests).
         AppContext.BaseDirectory,
-        Seconds(arguments, "statement-lock-timeout"));
+        Seconds(arguments, CliOptions.StatementLockTimeout));
 
     /// <summary><c>migrate baseline</c>: production's history and schema, read-only, into a MigrationBaseline file.</summary>
-    private static async Task BaselineAsync(IMigrationEngine engine, Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    private static async Task BaselineAsync(IMigrationEngine engine, ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var connectionString = DatabaseToExport(arguments);
-        var output = arguments.Required("out");
+        var output = arguments.GetValue(CliOptions.BaselineOut)!;
 
         await using var database = await engine.ConnectAsync(connectionString, cancellationToken);
         var baseline = await MigrationBaseline.ExportAsync(engine.Name, database, cancellationToken);
@@ -262,10 +313,10 @@ internal static class Verbs
     }
 
     /// <summary><c>migrate baseline --engine SqlServer --out FILE.dacpac</c>: production's schema as a dacpac, for MigrationBaseline.</summary>
-    private static async Task BaselineDacpacAsync(Arguments arguments, Reporter reporter, CancellationToken cancellationToken)
+    private static async Task BaselineDacpacAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var connectionString = DatabaseToExport(arguments);
-        var output = arguments.Required("out");
+        var output = arguments.GetValue(CliOptions.BaselineOut)!;
 
         var database = await BaselineDacpacExporter.ExportAsync(connectionString, output, cancellationToken);
         reporter.Info($"Baseline of {database}: written to {Path.GetFullPath(output)} (a dacpac, no table data; model hash " +
@@ -273,44 +324,44 @@ internal static class Verbs
     }
 
     /// <summary>The connection string of the database a <c>baseline</c> verb exports, from the variable --connection-variable names.</summary>
-    private static string DatabaseToExport(Arguments arguments)
+    private static string DatabaseToExport(ParseResult arguments)
     {
-        var variable = arguments.Required("connection-variable");
+        var variable = arguments.GetValue(CliOptions.ConnectionVariable)!;
         var connectionString = Environment.GetEnvironmentVariable(variable);
         return string.IsNullOrWhiteSpace(connectionString)
-            ? throw Arguments.Invalid($"the environment variable {variable} (named by --connection-variable) is not set; set it to the connection string of the database to export.")
+            ? throw Invalid($"the environment variable {variable} (named by --connection-variable) is not set; set it to the connection string of the database to export.")
             : connectionString;
     }
 
     /// <summary><c>migrate build-dacpac</c>: Schema/ compiled into a dacpac by DacFx, offline; no dacpac when anything is an error.</summary>
-    private static void BuildDacpac(Arguments arguments, Reporter reporter)
+    private static void BuildDacpac(ParseResult arguments, Reporter reporter)
     {
         new DacpacBuilder(reporter).Build(new DacpacBuildOptions(
-            arguments.All("schema"),
-            arguments.Required("out"),
-            AtMostOne(arguments, "pre-deploy"),
-            AtMostOne(arguments, "post-deploy"),
-            SqlServerPlatform.Parse(arguments.Optional("sql-server-version")),
-            arguments.Optional("database-name"),
-            CodeAnalysisRules.Parse(arguments.Optional("analysis-rules")),
+            arguments.GetValue(CliOptions.Schema)!,
+            arguments.GetValue(CliOptions.DacpacOut)!,
+            AtMostOne(arguments, CliOptions.PreDeploy),
+            AtMostOne(arguments, CliOptions.PostDeploy),
+            arguments.GetValue(CliOptions.SqlServerVersion)!,
+            arguments.GetValue(CliOptions.DatabaseName),
+            CodeAnalysisRules.Parse(arguments.GetValue(CliOptions.AnalysisRules)),
             new WarningPolicy(
-                arguments.Optional("no-warn"),
-                arguments.Optional("warnings-as-errors"),
-                arguments.Optional("warnings-not-as-errors"),
-                string.Equals(arguments.Optional("treat-warnings-as-errors"), "true", StringComparison.OrdinalIgnoreCase)),
+                arguments.GetValue(CliOptions.NoWarn),
+                arguments.GetValue(CliOptions.WarningsAsErrors),
+                arguments.GetValue(CliOptions.WarningsNotAsErrors),
+                arguments.GetValue(CliOptions.TreatWarningsAsErrors)),
             SqlCmdVariables(arguments)));
     }
 
     /// <summary><c>--sqlcmd-variable name=value</c>, repeated: the project's SqlCmdVariable items.</summary>
-    private static Dictionary<string, string> SqlCmdVariables(Arguments arguments)
+    private static Dictionary<string, string> SqlCmdVariables(ParseResult arguments)
     {
         var variables = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var pair in arguments.All("sqlcmd-variable"))
+        foreach (var pair in arguments.GetValue(CliOptions.SqlCmdVariable)!)
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0)
             {
-                throw Arguments.Invalid($"--sqlcmd-variable '{pair}' is not name=value.");
+                throw Invalid($"--sqlcmd-variable '{pair}' is not name=value.");
             }
 
             variables[pair[..equals]] = pair[(equals + 1)..];
@@ -319,31 +370,34 @@ internal static class Verbs
         return variables;
     }
 
-    private static string? AtMostOne(Arguments arguments, string name) => arguments.All(name) switch
+    private static string? AtMostOne(ParseResult arguments, Option<string[]> option) => arguments.GetValue(option)! switch
     {
         [] => null,
         [var one] => one,
-        var many => throw Arguments.Invalid($"--{name} was given {many.Count} files ({string.Join(", ", many)}); a dacpac carries one {name} script: combine them into one file."),
+        var many => throw Invalid($"{option.Name} was given {many.Length} files ({string.Join(", ", many)}); a dacpac carries one {option.Name[2..]} script: combine them into one file."),
     };
 
-    private static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
+    /// <summary>The --engine option's engine (its value checked as it was parsed; SqlServer by default, as in the targets).</summary>
+    private static IMigrationEngine Engine(ParseResult arguments) => Engine(arguments.GetValue(CliOptions.Engine)!);
 
     private static IMigrationEngine Engine(string name) => name.ToUpperInvariant() switch
     {
         "POSTGRESQL" => new PostgresEngine(),
         "SQLSERVER" => new SqlServerEngine(),
-        _ => throw Arguments.Invalid($"MigrationEngine '{name}' is not supported; use SqlServer or PostgreSql."),
+        _ => throw Invalid($"MigrationEngine '{name}' is not supported; use SqlServer or PostgreSql."),
     };
 
-    private static DevLoopOptions DevOptions(IMigrationEngine engine, Arguments arguments, Reporter reporter)
+    private static DiagnosticException Invalid(string message) => new(Diagnostic.Error(DiagnosticCodes.InvalidOption, message));
+
+    /// <param name="reportIgnoredMigrations">Once per build: the dev deploy says so, the tests after it do not again.</param>
+    private static DevLoopOptions DevOptions(IMigrationEngine engine, ParseResult arguments, Reporter reporter, bool reportIgnoredMigrations)
     {
-        var mode = arguments.Optional("dev-database") ?? "auto";
-        var stateDirectory = StateDirectory(arguments);
+        var stateDirectory = arguments.GetValue(CliOptions.StateDirectory)!;
         var dacpac = SqlServerDacpac(engine, arguments);
-        var migrations = arguments.All("migration");
+        IReadOnlyList<string> migrations = arguments.GetValue(CliOptions.Migration)!;
         if (dacpac is not null && migrations.Count > 0)
         {
-            if (arguments.Verb == "deploy-dev")
+            if (reportIgnoredMigrations)
             {
                 ReportMigrationsIgnored(reporter, migrations);
             }
@@ -353,13 +407,8 @@ internal static class Verbs
 
         return new DevLoopOptions(
             migrations,
-            arguments.Optional("connection-variable") ?? "MIGRATIONTASKS_DEV_CONNECTION",
-            mode.ToUpperInvariant() switch
-            {
-                "AUTO" => DevDatabaseMode.Auto,
-                "NONE" => DevDatabaseMode.None,
-                _ => throw Arguments.Invalid($"MigrationDevDatabase '{mode}' is not 'auto' or 'none'."),
-            },
+            arguments.GetValue(CliOptions.DevConnectionVariable)!,
+            arguments.GetValue(CliOptions.DevDatabase) == "none" ? DevDatabaseMode.None : DevDatabaseMode.Auto,
             stateDirectory,
             LockWait(arguments),
             dacpac is null
@@ -368,8 +417,8 @@ internal static class Verbs
                     database,
                     new SchemaDeployScript.Options(
                         dacpac,
-                        IsTrue(arguments.Optional("allow-data-loss")),
-                        SqlServerPlatform.Parse(arguments.Optional("sql-server-version")),
+                        arguments.GetValue(CliOptions.AllowDataLoss),
+                        arguments.GetValue(CliOptions.SqlServerVersion)!,
                         Path.Combine(stateDirectory, "dev-sqlserver")),
                     reporter,
                     cancellationToken));
@@ -387,11 +436,9 @@ internal static class Verbs
             "or remove Schema/ to deploy versioned migrations instead.",
             migrations[0]));
 
-    private static string StateDirectory(Arguments arguments) => arguments.Optional("state-dir") ?? Path.Combine("obj", "migrationtasks");
-
     /// <summary>--dacpac for the SQL Server engine: the project is state-based (Schema/ is the desired state).</summary>
-    private static string? SqlServerDacpac(IMigrationEngine engine, Arguments arguments) =>
-        engine is SqlServerEngine ? NullIfEmpty(arguments.Optional("dacpac")) : null;
+    private static string? SqlServerDacpac(IMigrationEngine engine, ParseResult arguments) =>
+        engine is SqlServerEngine ? NullIfEmpty(arguments.GetValue(CliOptions.Dacpac)) : null;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -27,7 +27,7 @@ public sealed partial class LayeringTests
     [Test]
     public void Core_references_no_engine_assembly()
     {
-        var references = typeof(Engines.IMigrationEngine).Assembly.GetReferencedAssemblies().Select(a => a.Name!);
+        var references = typeof(MigrationTasks.Engines.IMigrationEngine).Assembly.GetReferencedAssemblies().Select(a => a.Name!);
 
         Assert.That(references.Where(name => EngineWord().IsMatch(name) || name.StartsWith("MigrationTasks.", StringComparison.Ordinal)), Is.Empty);
     }

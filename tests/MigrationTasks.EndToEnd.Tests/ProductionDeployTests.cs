@@ -40,7 +40,7 @@ public sealed class ProductionDeployTests
         var today = new[] { "V1__create_catalog.sql", "V2__create_orders.sql", "V3__order_total_function.sql", "V4__seed_data.sql" }
             .SelectMany(name => new[] { "--migration", project.PathOf(Path.Combine("Migrations", name)) });
         var (seeded, seedOutput) = await ProcessRunner.RunAsync(
-            "dotnet", [runner, "deploy-dev", "--connection-variable", "SHOP_PRODUCTION", "--state-dir", Path.Combine(keys, "state"), .. today], keys, environment);
+            "dotnet", [runner, "deploy-dev", "--engine", "PostgreSql", "--connection-variable", "SHOP_PRODUCTION", "--state-dir", Path.Combine(keys, "state"), .. today], keys, environment);
         Assert.That(seeded, Is.EqualTo(0), seedOutput);
         var before = await FingerprintAsync(production);
 
@@ -106,6 +106,7 @@ public sealed class ProductionDeployTests
         Assert.That(againOutput, Does.Contain("already deployed and verified; nothing to do"));
         Assert.That(await PostgresServer.QueryAsync(production, "SELECT count(*) FROM migrationtasks.history"), Has.One.Items.EqualTo(new[] { "7" }));
 
+        // No --engine: the restore takes PostgreSql from the backup's metadata.
         var (restored, restoreOutput) = await ProcessRunner.RunAsync(
             "dotnet",
             [runner, "restore", "--connection-variable", "SHOP_PRODUCTION", "--backup-dir", Path.Combine(keys, "backups"), "--backup", backupId, "--report-dir", Path.Combine(keys, "report-restore")],

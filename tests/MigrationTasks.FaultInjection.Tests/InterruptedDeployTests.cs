@@ -79,7 +79,7 @@ public sealed class InterruptedDeployTests
         Assert.That(againOutput, Does.Contain("error MIG6026").And.Contain("needs a person").And.Not.Contain("already deployed").And.Not.Contain("deployed and verified"));
         Assert.That(await production.StateAsync(), Is.EqualTo(afterFailure), "the refusing re-run touched nothing");
 
-        using var resolve = deploy.StartVerb("resolve", "--reason", "V2 undone by hand from last night's snapshot");
+        using var resolve = deploy.StartVerb("resolve", "--engine", "PostgreSql", "--reason", "V2 undone by hand from last night's snapshot");
         var (resolved, resolveOutput) = await resolve.WaitForExitAsync();
         Assert.That(resolved, Is.EqualTo(0), resolveOutput);
         Assert.That(await production.DeployStatesAsync(), Is.EqualTo(new[] { "resolved" }));

@@ -39,6 +39,12 @@ public sealed partial record DatabaseBackup(
     /// <summary>SHA-256 of the dump file, lowercase hex: a restore refuses a dump that changed since.</summary>
     public string DumpSha256 { get; init; } = "";
 
+    /// <summary>
+    /// The engine that took it (<see cref="IMigrationEngine.Name"/>), so that <c>migrate restore</c> needs no
+    /// <c>--engine</c>; empty in metadata written before the engine was recorded.
+    /// </summary>
+    public string Engine { get; init; } = "";
+
     /// <summary>What wrote the dump, e.g. "pg_dump custom format (pg_dump (PostgreSQL) 15.18)".</summary>
     public string Format { get; init; } = "";
 
@@ -65,6 +71,22 @@ public sealed partial record DatabaseBackup(
         : Tables.Any(t => t.ContentHash.Length > 0)
             ? "schema and every table's rows and contents proven equal"
             : "schema and every table's row count proven equal";
+
+    /// <summary>The command that restores this backup by hand, for reports and messages.</summary>
+    public string RestoreCommand(bool discardLaterWrites = false) =>
+        RestoreCommandFor(Engine, Path.GetDirectoryName(DumpPath) ?? ".", Id, discardLaterWrites);
+
+    /// <summary>
+    /// <c>dotnet migrate.dll restore --engine … --backup-dir … --backup …</c>, with the engine spelt out so that the
+    /// command works as printed whatever the runner's default engine; a folder holding spaces is quoted.
+    /// </summary>
+    public static string RestoreCommandFor(string engine, string backupDirectory, string id, bool discardLaterWrites = false) =>
+        $"dotnet migrate.dll restore --engine {(engine.Length == 0 ? "ENGINE" : engine)} --connection-variable VAR " +
+        $"--backup-dir {(backupDirectory.Any(char.IsWhiteSpace) ? $"\"{backupDirectory}\"" : backupDirectory)} --backup {id}" +
+        (discardLaterWrites ? " --discard-later-writes" : "");
+
+    /// <summary>This backup, with <paramref name="engine"/> as its engine when its metadata did not record one.</summary>
+    public DatabaseBackup TakenBy(string engine) => Engine.Length > 0 ? this : this with { Engine = engine };
 
     /// <summary>A new id: <c>&lt;database&gt;-&lt;yyyyMMddTHHmmssZ&gt;-&lt;random&gt;</c>, safe as a file name everywhere.</summary>
     public static string NewId(string databaseName, DateTimeOffset takenAt)
@@ -132,7 +154,8 @@ public sealed partial record DatabaseBackup(
             Proof,
             Tables,
             Schema?.Objects,
-            WriteCounters);
+            WriteCounters,
+            Engine.Length == 0 ? null : Engine);
         var path = MetadataPath(backupDirectory, Id);
         var temporary = path + ".tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(document, Json));
@@ -217,6 +240,7 @@ public sealed partial record DatabaseBackup(
         return new DatabaseBackup(id, dumpPath, document.Bytes, document.Database, document.SchemaHash, document.TakenAt, TimeSpan.FromSeconds(document.DurationSeconds), document.Proof)
         {
             DumpSha256 = document.DumpSha256 ?? "",
+            Engine = document.Engine ?? "",
             Format = document.Format ?? "",
             Schema = schema,
             Tables = document.Tables ?? [],
@@ -304,7 +328,10 @@ public sealed partial record DatabaseBackup(
     [GeneratedRegex("^[A-Za-z0-9_.-]+$")]
     private static partial Regex ValidId();
 
-    /// <summary>The JSON form: the dump by file name (the folder may move), the duration in seconds.</summary>
+    /// <summary>
+    /// The JSON form: the dump by file name (the folder may move), the duration in seconds; the engine, absent from
+    /// metadata that older runners wrote.
+    /// </summary>
     private sealed record Document(
         int Version,
         string Id,
@@ -319,7 +346,8 @@ public sealed partial record DatabaseBackup(
         string Proof,
         IReadOnlyList<TableFingerprint>? Tables,
         IReadOnlyList<SchemaObject>? Schema,
-        IReadOnlyList<TableWriteCounter>? WriteCounters = null);
+        IReadOnlyList<TableWriteCounter>? WriteCounters = null,
+        string? Engine = null);
 }
 
 /// <summary>How many rows had been inserted, updated and deleted in a table (ever, as the server counts), at one moment.</summary>

@@ -1,4 +1,5 @@
 using MigrationTasks.Diagnostics;
+using MigrationTasks.Engines;
 using MigrationTasks.Release;
 
 namespace MigrationTasks.Production;
@@ -32,4 +33,12 @@ public sealed record DeployReport(
 public sealed record MigrationOutcome(string Script, bool Transactional, string State, int StatementsApplied, int StatementsTotal, long DurationMs);
 
 /// <summary>The backup a deploy took: enough to find it and restore it by hand.</summary>
-public sealed record BackupSummary(string Id, string Path, long Bytes, string Proof, long DurationMs);
+/// <param name="Engine">The engine that took it, for the restore command (<c>--engine</c>).</param>
+public sealed record BackupSummary(string Id, string Path, long Bytes, string Proof, long DurationMs, string Engine)
+{
+    public static BackupSummary Of(DatabaseBackup backup) =>
+        new(backup.Id, backup.DumpPath, backup.Bytes, backup.Proof, (long)backup.Duration.TotalMilliseconds, backup.Engine);
+
+    /// <summary>The command that restores it by hand.</summary>
+    public string RestoreCommand => DatabaseBackup.RestoreCommandFor(Engine, System.IO.Path.GetDirectoryName(Path) ?? ".", Id);
+}

@@ -97,7 +97,7 @@ public static class DeployReportWriter
         text.AppendLine().AppendLine("## Backup").AppendLine();
         text.AppendLine(report.Backup is { } backup
             ? $"`{backup.Id}` at `{backup.Path}` ({backup.Bytes:N0} bytes, {Seconds(backup.DurationMs)}); proof: {backup.Proof}. " +
-              $"Restore it with `dotnet migrate.dll restore --connection-variable VAR --backup-dir {Path.GetDirectoryName(backup.Path)} --backup {backup.Id}`."
+              $"Restore it with `{backup.RestoreCommand}`."
             : "No backup was taken on this run.");
         if (report.LockWaits is { Count: > 0 } waits)
         {

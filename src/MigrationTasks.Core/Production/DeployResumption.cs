@@ -54,8 +54,10 @@ public static class DeployResumption
             {
                 case DeployState.NeedsPerson:
                     return new ResumeDecision(ResumeKind.NeedsPerson, open,
-                        $"{what} needs a person: {open.Detail} Nothing runs until that is dealt with: restore its backup with `migrate restore`" +
-                        (open.BackupId is null ? "" : $" (backup {open.BackupId} in {open.BackupDirectory})") +
+                        $"{what} needs a person: {open.Detail} Nothing runs until that is dealt with: restore its backup with " +
+                        (open.BackupId is null
+                            ? "`migrate restore`"
+                            : $"`{DatabaseBackup.RestoreCommandFor(release.Engine, open.BackupDirectory ?? ".", open.BackupId)}`") +
                         ", or, once the database is right again, say so with `migrate resolve --reason \"…\"`.");
                 case DeployState.Started when committed.Count == 0:
                     // It died before committing anything (the server rolled back its transaction): close it and go on.

@@ -48,9 +48,9 @@ public sealed partial class ProductionRunner
     private async Task<RunnerExitCode> RestoreStepsAsync(
         DeployRun run, string connectionVariable, string backupDirectory, string backupId, TimeSpan lockWait, bool discardLaterWrites, CancellationToken cancellationToken)
     {
-        var backup = DatabaseBackup.Load(backupDirectory, backupId);
+        var backup = DatabaseBackup.Load(backupDirectory, backupId).TakenBy(engine.Name);
         run.Subject = $"backup {backup.Id}";
-        run.Backup = new BackupSummary(backup.Id, backup.DumpPath, backup.Bytes, backup.Proof, (long)backup.Duration.TotalMilliseconds);
+        run.Backup = BackupSummary.Of(backup);
         await backup.VerifyDumpAsync(cancellationToken);
         run.Database = await ConnectAsync(connectionVariable, cancellationToken);
         if (DatabaseName(backup.Database) != DatabaseName(run.Database.DisplayName))

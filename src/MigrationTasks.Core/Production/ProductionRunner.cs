@@ -226,7 +226,7 @@ public sealed partial class ProductionRunner(IMigrationEngine engine, Reporter r
         {
             run.Attempt = earlier;
             deployment.Context = ContextFor(deployment, earlier);
-            deployment.Backup = CreateBackupStep.Load(run, earlier);
+            deployment.Backup = CreateBackupStep.Load(run, earlier, engine.Name);
         }
 
         switch (decision.Kind)

@@ -172,6 +172,7 @@ internal static partial class PostgresBackups
             $"{proof}; {rows} rows of {facts.Fingerprints.Count} tables counted{(hashRows ? " and hashed" : "")} in the dump's snapshot")
         {
             DumpSha256 = sha256,
+            Engine = PostgresEngine.EngineName,
             Format = format,
             Schema = facts.Schema,
             Tables = facts.Fingerprints,

@@ -11,7 +11,10 @@ namespace MigrationTasks.PostgreSql.Engine;
 /// <summary>The PostgreSQL engine: versioned migrations applied with Npgsql, history in <c>migrationtasks</c>.</summary>
 public sealed class PostgresEngine : IMigrationEngine
 {
-    public string Name => "PostgreSql";
+    /// <summary>The <c>MigrationEngine</c> value, also recorded in the backups this engine takes.</summary>
+    public const string EngineName = "PostgreSql";
+
+    public string Name => EngineName;
 
     /// <summary>CREATE DATABASE copies template1, which holds the <c>public</c> schema and the <c>plpgsql</c> extension.</summary>
     public bool IsBuiltIn(SchemaObject item) =>

@@ -19,7 +19,10 @@ public sealed class SqlServerEngine(SqlServerPlatform? platform = null) : IMigra
 {
     private readonly SqlServerPlatform _platform = platform ?? SqlServerPlatform.Default;
 
-    public string Name => "SqlServer";
+    /// <summary>The <c>MigrationEngine</c> value, also recorded in the backups this engine takes.</summary>
+    public const string EngineName = "SqlServer";
+
+    public string Name => EngineName;
 
     /// <summary>None: the schema reader already leaves out what a new database has (dbo, sys, the fixed roles' schemas).</summary>
     public bool IsBuiltIn(SchemaObject item) => false;

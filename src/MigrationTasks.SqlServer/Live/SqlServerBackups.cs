@@ -4,6 +4,7 @@ using System.Text;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Schema;
+using MigrationTasks.SqlServer.Engine;
 using Microsoft.Data.SqlClient;
 
 namespace MigrationTasks.SqlServer.Live;
@@ -126,6 +127,7 @@ internal static class SqlServerBackups
             $"{proof}; schema hash recorded under the deploy lock (table contents are not fingerprinted on SQL Server: the backup's CHECKSUM covers every page)")
         {
             DumpSha256 = sha256,
+            Engine = SqlServerEngine.EngineName,
             Format = $"SQL Server native backup, COPY_ONLY with CHECKSUM ({identity.Version})",
             Schema = schema,
         };

@@ -1,5 +1,7 @@
 using System.Text;
+using MigrationTasks.Engines;
 using MigrationTasks.Release;
+using MigrationTasks.SqlServer.Engine;
 
 namespace MigrationTasks.SqlServer.Planning;
 
@@ -58,7 +60,7 @@ public static class RollbackPlan
         }
 
         text.AppendLine("- **If the restore itself fails**: exit code 3; report.md names the backup and the command to restore it by hand " +
-                        "(`dotnet migrate.dll restore --connection-variable VAR --backup-dir DIR --backup ID --discard-later-writes`).")
+                        $"(`{DatabaseBackup.RestoreCommandFor(SqlServerEngine.EngineName, "DIR", "ID", discardLaterWrites: true)}`).")
             .AppendLine("- **What a restore does not undo**: it puts back this one database as it was at the backup. Writes other sessions made after the " +
                         "backup are lost with it (SINGLE_USER WITH ROLLBACK IMMEDIATE also ends their open transactions), and whatever lives outside the " +
                         "database stays as the deploy left it: logins and other server objects, SQL Agent jobs in msdb, other databases.");

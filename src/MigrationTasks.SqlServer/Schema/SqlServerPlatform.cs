@@ -34,6 +34,9 @@ public sealed class SqlServerPlatform
 
     public static SqlServerPlatform Default => Parse(DefaultName);
 
+    /// <summary>Every platform's name, e.g. for the CLI's help.</summary>
+    public static IReadOnlyList<string> Names => [.. All.Select(p => p.Name)];
+
     /// <summary>The property value, e.g. <c>Sql160</c>.</summary>
     public string Name { get; }
 

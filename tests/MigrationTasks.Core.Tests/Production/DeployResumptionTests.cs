@@ -85,6 +85,14 @@ public sealed class DeployResumptionTests
     }
 
     [Test]
+    public void An_attempt_that_needs_a_person_names_the_command_that_restores_its_backup_with_the_releases_engine()
+    {
+        var decision = DeployResumption.Decide(Release, [V2], [Attempt(DeployState.NeedsPerson)], [Applied(V2, "a1")]);
+
+        Assert.That(decision.Reason, Does.Contain("`dotnet migrate.dll restore --engine PostgreSql --connection-variable VAR --backup-dir /backups --backup backup-1`"));
+    }
+
+    [Test]
     public void A_resolved_attempt_no_longer_stops_anything() =>
         Assert.That(DeployResumption.Decide(Release, [V2], [Attempt(DeployState.Resolved), Attempt(DeployState.Failed, id: "a2")], []).Kind,
             Is.EqualTo(ResumeKind.Deploy));

@@ -78,6 +78,9 @@ public sealed partial class BackupRestoreTests
         Assert.That(loaded.DumpSha256, Is.EqualTo(backup.DumpSha256).And.Length.EqualTo(64));
         using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, backup.Id + ".json")));
         Assert.That(metadata.RootElement.GetProperty("dumpFile").GetString(), Is.EqualTo(backup.Id + ".dump"), "the folder can move: the dump is named relative to it");
+        Assert.That(metadata.RootElement.GetProperty("engine").GetString(), Is.EqualTo("PostgreSql"), "`migrate restore` takes the engine from here");
+        Assert.That((backup.Engine, loaded.Engine), Is.EqualTo(("PostgreSql", "PostgreSql")));
+        Assert.That(backup.RestoreCommand(), Is.EqualTo($"dotnet migrate.dll restore --engine PostgreSql --connection-variable VAR --backup-dir {folder} --backup {backup.Id}"));
     }
 
     [Test]

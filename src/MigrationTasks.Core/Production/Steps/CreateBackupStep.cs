@@ -25,14 +25,17 @@ internal static class CreateBackupStep
             return null;
         }
 
-        run.Backup = new BackupSummary(backup.Id, backup.DumpPath, backup.Bytes, backup.Proof, (long)backup.Duration.TotalMilliseconds);
+        run.Backup = BackupSummary.Of(backup);
         run.Path.Pass(backingUp, $"{backup.Id} ({backup.Bytes:N0} bytes); {backup.Proof}");
         run.Info($"{deployment.Database.DisplayName}: backup {backup.Id} at {backup.DumpPath}; {backup.Proof}.");
         return backup;
     }
 
-    /// <summary>The backup an earlier attempt took, to finish its recovery; null (said in the report) when it cannot be used.</summary>
-    public static DatabaseBackup? Load(DeployRun run, DeployAttempt attempt)
+    /// <summary>
+    /// The backup an earlier attempt took, to finish its recovery; null (said in the report) when it cannot be used.
+    /// Its engine is <paramref name="engine"/> (this run's) when its metadata is older than the engine's record.
+    /// </summary>
+    public static DatabaseBackup? Load(DeployRun run, DeployAttempt attempt, string engine)
     {
         if (attempt.BackupId is null || attempt.BackupDirectory is null)
         {
@@ -41,8 +44,8 @@ internal static class CreateBackupStep
 
         try
         {
-            var backup = DatabaseBackup.Load(attempt.BackupDirectory, attempt.BackupId);
-            run.Backup = new BackupSummary(backup.Id, backup.DumpPath, backup.Bytes, backup.Proof, (long)backup.Duration.TotalMilliseconds);
+            var backup = DatabaseBackup.Load(attempt.BackupDirectory, attempt.BackupId).TakenBy(engine);
+            run.Backup = BackupSummary.Of(backup);
             return backup;
         }
         catch (DiagnosticException unusable)

@@ -63,7 +63,7 @@ internal sealed class RestoreFromBackupStep
                     DiagnosticCodes.WritesSinceBackup,
                     $"{why}, and restoring backup {backup.Id} would discard what other sessions wrote since it was taken: {string.Join("; ", writes.Writes)}. " +
                     "The database was left as the report's Migrations table describes. Decide by hand: fix forward, or restore anyway, losing those writes, with " +
-                    $"`dotnet migrate.dll restore --connection-variable VAR --backup-dir {Path.GetDirectoryName(backup.DumpPath)} --backup {backup.Id} --discard-later-writes`."));
+                    $"`{backup.RestoreCommand(discardLaterWrites: true)}`."));
         }
         catch (Exception failure) when (failure is not DeployLockLostException)
         {
@@ -76,7 +76,7 @@ internal sealed class RestoreFromBackupStep
                 Diagnostic.Error(
                     DiagnosticCodes.StateNeedsPerson,
                     $"{why}, and restoring backup {backup.Id} failed: {what} The database is in the state the report's Migrations table describes. " +
-                    $"Restore by hand: `dotnet migrate.dll restore --connection-variable VAR --backup-dir {Path.GetDirectoryName(backup.DumpPath)} --backup {backup.Id}` (the dump is {backup.DumpPath})."));
+                    $"Restore by hand: `{backup.RestoreCommand()}` (the dump is {backup.DumpPath})."));
         }
 
         run.Path.Pass(restoring, $"restored {backup.Id}; {backup.RestoreProof} to the pre-deploy state");
