@@ -4,10 +4,8 @@ using System.Globalization;
 using System.Reflection;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Migrations;
-using MigrationTasks.PostgreSql.Engine;
 using MigrationTasks.Production;
 using MigrationTasks.Release;
-using MigrationTasks.SqlServer.Engine;
 using MigrationTasks.SqlServer.Schema;
 
 namespace MigrationTasks.Cli;
@@ -21,9 +19,9 @@ namespace MigrationTasks.Cli;
 internal static class CliOptions
 {
     /// <summary>The CLI's engine when none is given: the targets' <c>MigrationEngine</c> default (build/MigrationTasks.targets).</summary>
-    public const string DefaultEngine = SqlServerEngine.EngineName;
+    public const string DefaultEngine = EngineCatalog.DefaultName;
 
-    private static readonly string[] Engines = [SqlServerEngine.EngineName, PostgresEngine.EngineName];
+    private static readonly IReadOnlyList<string> Engines = EngineCatalog.Names;
 
     // Engine and connection. A connection string never travels on a command line: options name the variable holding it.
 

@@ -3,11 +3,8 @@ using MigrationTasks.Dev;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Migrations;
-using MigrationTasks.PostgreSql.Engine;
 using MigrationTasks.Production;
 using MigrationTasks.Release;
-using MigrationTasks.SqlServer.Engine;
-using MigrationTasks.SqlServer.Planning;
 using MigrationTasks.SqlServer.Schema;
 using MigrationTasks.Staging;
 
@@ -69,16 +66,10 @@ internal static class Verbs
             arguments.GetValue(CliOptions.StagingReportDirectory)!,
             arguments.GetValue(CliOptions.FindingsAsErrors));
         var validator = new StagingValidator(engine, reporter);
-        if (SqlServerDacpac(engine, arguments) is { } dacpac)
+        if (ModelProject(engine, arguments, reporter) is { } model)
         {
-            // State-based: staging against the baseline dacpac, and the release's own deploy script rehearsed.
-            await validator.ValidateAsync(staging, new SqlServerStagingSource(reporter, new SqlServerStagingSource.Options(
-                dacpac,
-                NullIfEmpty(arguments.GetValue(CliOptions.Baseline)),
-                arguments.GetValue(CliOptions.DatabaseName) ?? Path.GetFileNameWithoutExtension(dacpac),
-                arguments.GetValue(CliOptions.AllowDataLoss),
-                arguments.GetValue(CliOptions.SqlServerVersion)!,
-                Path.Combine(staging.StateDirectory, "staging-sqlserver"))), cancellationToken);
+            // State-based: staging against the baseline model, and the release's own generated script rehearsed.
+            await validator.ValidateAsync(staging, model.StagingSource, cancellationToken);
         }
         else
         {
@@ -92,17 +83,10 @@ internal static class Verbs
     public static async Task<RunnerExitCode?> PackageAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var engine = Engine(arguments);
-        if (SqlServerDacpac(engine, arguments) is { } dacpac)
+        if (ModelProject(engine, arguments, reporter) is { } model)
         {
-            // State-based: the deploy script DacFx generates against the baseline dacpac, not the Migrations/ files.
-            new SqlServerReleaseWriter(reporter).Write(new SqlServerReleaseOptions(
-                PackageOptions(arguments),
-                dacpac,
-                arguments.GetValue(CliOptions.DatabaseName) ?? arguments.GetValue(CliOptions.PackageId)!,
-                arguments.GetValue(CliOptions.Schema)!,
-                arguments.GetValue(CliOptions.AllowDataLoss),
-                arguments.GetValue(CliOptions.FindingsAsErrors),
-                arguments.GetValue(CliOptions.SqlServerVersion)!));
+            // State-based: the script the engine generates against the baseline model, not the Migrations/ files.
+            model.WriteRelease(PackageOptions(arguments));
         }
         else
         {
@@ -127,9 +111,10 @@ internal static class Verbs
     public static async Task<RunnerExitCode?> BaselineAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var engine = Engine(arguments);
-        if (engine is SqlServerEngine && arguments.GetValue(CliOptions.BaselineOut)!.EndsWith(".dacpac", StringComparison.OrdinalIgnoreCase))
+        // A model file the engine knows by its extension (SQL Server: .dacpac), else history and schema.
+        if (await engine.TryExportModelBaselineAsync(DatabaseToExport(arguments), arguments.GetValue(CliOptions.BaselineOut)!, cancellationToken) is { } exported)
         {
-            await BaselineDacpacAsync(arguments, reporter, cancellationToken);
+            reporter.Info(exported);
         }
         else
         {
@@ -312,17 +297,6 @@ internal static class Verbs
                       "Set MigrationBaseline to this file to build releases for this database.");
     }
 
-    /// <summary><c>migrate baseline --engine SqlServer --out FILE.dacpac</c>: production's schema as a dacpac, for MigrationBaseline.</summary>
-    private static async Task BaselineDacpacAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
-    {
-        var connectionString = DatabaseToExport(arguments);
-        var output = arguments.GetValue(CliOptions.BaselineOut)!;
-
-        var database = await BaselineDacpacExporter.ExportAsync(connectionString, output, cancellationToken);
-        reporter.Info($"Baseline of {database}: written to {Path.GetFullPath(output)} (a dacpac, no table data; model hash " +
-                      $"{DacpacModelHash.Of(output, DiagnosticCodes.BaselineModelUnreadable)}). Set MigrationBaseline to this file to plan releases for this database.");
-    }
-
     /// <summary>The connection string of the database a <c>baseline</c> verb exports, from the variable --connection-variable names.</summary>
     private static string DatabaseToExport(ParseResult arguments)
     {
@@ -380,26 +354,21 @@ internal static class Verbs
     /// <summary>The --engine option's engine (its value checked as it was parsed; SqlServer by default, as in the targets).</summary>
     private static IMigrationEngine Engine(ParseResult arguments) => Engine(arguments.GetValue(CliOptions.Engine)!);
 
-    private static IMigrationEngine Engine(string name) => name.ToUpperInvariant() switch
-    {
-        "POSTGRESQL" => new PostgresEngine(),
-        "SQLSERVER" => new SqlServerEngine(),
-        _ => throw Invalid($"MigrationEngine '{name}' is not supported; use SqlServer or PostgreSql."),
-    };
+    private static IMigrationEngine Engine(string name) =>
+        EngineCatalog.Find(name) ?? throw Invalid($"MigrationEngine '{name}' is not supported; use {string.Join(" or ", EngineCatalog.Names)}.");
 
     private static DiagnosticException Invalid(string message) => new(Diagnostic.Error(DiagnosticCodes.InvalidOption, message));
 
     /// <param name="reportIgnoredMigrations">Once per build: the dev deploy says so, the tests after it do not again.</param>
     private static DevLoopOptions DevOptions(IMigrationEngine engine, ParseResult arguments, Reporter reporter, bool reportIgnoredMigrations)
     {
-        var stateDirectory = arguments.GetValue(CliOptions.StateDirectory)!;
-        var dacpac = SqlServerDacpac(engine, arguments);
+        var model = ModelProject(engine, arguments, reporter);
         IReadOnlyList<string> migrations = arguments.GetValue(CliOptions.Migration)!;
-        if (dacpac is not null && migrations.Count > 0)
+        if (model is not null && migrations.Count > 0)
         {
             if (reportIgnoredMigrations)
             {
-                ReportMigrationsIgnored(reporter, migrations);
+                model.WarnMigrationsIgnored(migrations);
             }
 
             migrations = [];
@@ -409,36 +378,28 @@ internal static class Verbs
             migrations,
             arguments.GetValue(CliOptions.DevConnectionVariable)!,
             arguments.GetValue(CliOptions.DevDatabase) == "none" ? DevDatabaseMode.None : DevDatabaseMode.Auto,
-            stateDirectory,
+            arguments.GetValue(CliOptions.StateDirectory)!,
             LockWait(arguments),
-            dacpac is null
-                ? null
-                : (database, cancellationToken) => SchemaDeployScript.AgainstDatabaseAsync(
-                    database,
-                    new SchemaDeployScript.Options(
-                        dacpac,
-                        arguments.GetValue(CliOptions.AllowDataLoss),
-                        arguments.GetValue(CliOptions.SqlServerVersion)!,
-                        Path.Combine(stateDirectory, "dev-sqlserver")),
-                    reporter,
-                    cancellationToken));
+            model?.DevDeploy);
     }
 
     /// <summary>
-    /// MIG2026, once per build (at the dev deploy). State-based: the release is DacFx's script of Schema/, so
-    /// migrations applied only at dev would make dev differ from what staging rehearses and production receives.
+    /// The state-based project --dacpac describes (its model: Schema/ built), from the engine; null for a migrations
+    /// project. The options a verb does not take read as their defaults.
     /// </summary>
-    private static void ReportMigrationsIgnored(Reporter reporter, IReadOnlyList<string> migrations) =>
-        reporter.Report(Diagnostic.Warning(
-            DiagnosticCodes.MigrationsBesideSchema,
-            $"{migrations.Count} migration file(s) (e.g. {Path.GetFileName(migrations[0])}) are ignored: a SQL Server project with Schema/ is state-based, " +
-            "and its release is DacFx's deploy script of the dacpac. Move data changes into Deploy/PreDeployment.sql or Deploy/PostDeployment.sql, " +
-            "or remove Schema/ to deploy versioned migrations instead.",
-            migrations[0]));
-
-    /// <summary>--dacpac for the SQL Server engine: the project is state-based (Schema/ is the desired state).</summary>
-    private static string? SqlServerDacpac(IMigrationEngine engine, ParseResult arguments) =>
-        engine is SqlServerEngine ? NullIfEmpty(arguments.GetValue(CliOptions.Dacpac)) : null;
+    private static IModelProject? ModelProject(IMigrationEngine engine, ParseResult arguments, Reporter reporter) =>
+        NullIfEmpty(arguments.GetValue(CliOptions.Dacpac)) is { } model
+            ? engine.OpenModelProject(new ModelProjectOptions(
+                model,
+                NullIfEmpty(arguments.GetValue(CliOptions.Baseline)),
+                arguments.GetValue(CliOptions.DatabaseName),
+                arguments.GetValue(CliOptions.AllowDataLoss),
+                arguments.GetValue(CliOptions.SqlServerVersion)!.Name,
+                arguments.GetValue(CliOptions.Schema) ?? [],
+                arguments.GetValue(CliOptions.FindingsAsErrors),
+                arguments.GetValue(CliOptions.StateDirectory)!,
+                reporter))
+            : null;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
