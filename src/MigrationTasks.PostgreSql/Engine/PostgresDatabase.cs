@@ -432,7 +432,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
             await RecordRolledBackWritesAsync(transaction, context, ownAtStart);
             if (failure is ScriptFailedException failed && context.RecordFailures)
             {
-                await PostgresHistory.InsertAsync(_connection, step, context, "failed", 0, Describe(failed), null, CancellationToken.None);
+                await PostgresHistory.InsertAsync(_connection, step, context, HistoryOutcome.Failed, 0, Describe(failed), null, CancellationToken.None);
             }
 
             throw;
@@ -494,7 +494,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
         // No statement lock timeout here: a CONCURRENTLY build waits for other transactions by design, without
         // blocking them, and one that gave up would leave an invalid index behind for its retry to trip on.
         var statements = step.Script.Statements;
-        var id = await PostgresHistory.InsertAsync(_connection, step, context, "running", step.FirstStatement, null, LockHolder, cancellationToken);
+        var id = await PostgresHistory.InsertAsync(_connection, step, context, HistoryOutcome.Running, step.FirstStatement, null, LockHolder, cancellationToken);
         // A deploy measures what each stretch of statements outside a transaction writes (see PostgresWriteCounters).
         var measure = context.DeployId is not null;
         PostgresWriteCounters.OutsideProbe? stretch = null;
@@ -530,7 +530,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
             }
 
             var done = i + 1 == statements.Count;
-            var inScriptTransaction = await PostgresHistory.UpdateProgressAsync(_connection, id, step, i + 1, done ? "success" : "running", null, LockHolder, cancellationToken);
+            var inScriptTransaction = await PostgresHistory.UpdateProgressAsync(_connection, id, step, i + 1, done ? HistoryOutcome.Success : HistoryOutcome.Running, null, LockHolder, cancellationToken);
             openedAt = inScriptTransaction ? (openedAt < 0 ? i : openedAt) : -1;
             if (measure && !inScriptTransaction)
             {
@@ -562,7 +562,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
         if (statements.Count == step.FirstStatement)
         {
-            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statements.Count, "success", null, LockHolder, cancellationToken);
+            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statements.Count, HistoryOutcome.Success, null, LockHolder, cancellationToken);
         }
     }
 
@@ -580,7 +580,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
 
         if (_connection.FullState == System.Data.ConnectionState.Open)
         {
-            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statement, "failed", failure is null ? "cancelled" : Describe(failure), null, CancellationToken.None);
+            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statement, HistoryOutcome.Failed, failure is null ? "cancelled" : Describe(failure), null, CancellationToken.None);
         }
     }
 

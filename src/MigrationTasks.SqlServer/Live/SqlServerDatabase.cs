@@ -474,7 +474,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
     {
         try
         {
-            await SqlServerHistory.InsertAsync(connection, null, step, context, "failed", 0, startedAt, SqlServerErrors.Describe(failure), CancellationToken.None);
+            await SqlServerHistory.InsertAsync(connection, null, step, context, HistoryOutcome.Failed, 0, startedAt, SqlServerErrors.Describe(failure), CancellationToken.None);
         }
         catch (SqlException)
         {
@@ -516,7 +516,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
     private async Task ApplyBatchByBatchAsync(SqlConnection connection, MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
     {
         var batches = step.Script.Statements;
-        var id = await SqlServerHistory.InsertAsync(connection, null, step, context, "running", step.FirstStatement, DateTimeOffset.UtcNow, null, cancellationToken);
+        var id = await SqlServerHistory.InsertAsync(connection, null, step, context, HistoryOutcome.Running, step.FirstStatement, DateTimeOffset.UtcNow, null, cancellationToken);
         for (var i = step.FirstStatement; i < batches.Count; i++)
         {
             await ProveLockAsync(cancellationToken);
@@ -528,17 +528,17 @@ internal sealed class SqlServerDatabase : ITargetDatabase
             catch (SqlException e)
             {
                 var failure = SqlServerErrors.Failure(e, batches[i], i + 1);
-                await SqlServerHistory.UpdateProgressAsync(connection, id, step, i, "failed", SqlServerErrors.Describe(failure), CancellationToken.None);
+                await SqlServerHistory.UpdateProgressAsync(connection, id, step, i, HistoryOutcome.Failed, SqlServerErrors.Describe(failure), CancellationToken.None);
                 throw failure;
             }
 
             var done = i + 1 == batches.Count;
-            await SqlServerHistory.UpdateProgressAsync(connection, id, step, i + 1, done ? "success" : "running", null, cancellationToken);
+            await SqlServerHistory.UpdateProgressAsync(connection, id, step, i + 1, done ? HistoryOutcome.Success : HistoryOutcome.Running, null, cancellationToken);
         }
 
         if (batches.Count == step.FirstStatement)
         {
-            await SqlServerHistory.UpdateProgressAsync(connection, id, step, batches.Count, "success", null, cancellationToken);
+            await SqlServerHistory.UpdateProgressAsync(connection, id, step, batches.Count, HistoryOutcome.Success, null, cancellationToken);
         }
     }
 
