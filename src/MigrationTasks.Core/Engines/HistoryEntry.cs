@@ -1,17 +1,5 @@
 namespace MigrationTasks.Engines;
 
-public enum HistoryOutcome
-{
-    /// <summary>Applied completely.</summary>
-    Success,
-
-    /// <summary>Failed; <see cref="HistoryEntry.StatementsApplied"/> says how far a non-transactional one got.</summary>
-    Failed,
-
-    /// <summary>Started and not finished: the process died while a non-transactional migration ran.</summary>
-    Running,
-}
-
 /// <summary>One row of the engine's history table (<c>migrationtasks.history</c>).</summary>
 /// <param name="Version">Canonical version, null for repeatable migrations.</param>
 /// <param name="AppliedStatementsChecksum">See <see cref="StatementChecksum"/>: lets a half-applied migration resume
@@ -45,7 +33,7 @@ public sealed record HistoryEntry(
         reader.GetInt32(5),
         reader.GetInt32(6),
         reader.GetString(7),
-        Enum.Parse<HistoryOutcome>(reader.GetString(8), ignoreCase: true),
+        HistoryOutcomeText.Parse(reader.GetString(8)),
         reader.GetFieldValue<DateTimeOffset>(9),
         reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
         reader.IsDBNull(11) ? null : reader.GetString(11),

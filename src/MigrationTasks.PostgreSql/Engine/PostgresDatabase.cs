@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using MigrationTasks.Applying;
 using MigrationTasks.Engines;
 using MigrationTasks.PostgreSql.Schema;
 using MigrationTasks.Schema;
@@ -11,12 +12,6 @@ namespace MigrationTasks.PostgreSql.Engine;
 /// <summary>One PostgreSQL database: applies migrations, runs tests, creates shadows.</summary>
 internal sealed class PostgresDatabase : ITargetDatabase
 {
-    /// <summary>
-    /// Statements sent per round trip in a transactional migration. Batching is what lets a 10,000-statement file
-    /// apply at psql's speed while an error still names its exact statement (Npgsql reports the failing command).
-    /// </summary>
-    private const int StatementsPerBatch = 200;
-
     /// <summary>
     /// The application_name prefix of the production runner's migration sessions (see <see cref="EndOrphanedDeploySessionsAsync"/>);
     /// unlike the lock session's ("… deploy lock"), which another runner may hold or wait with.
@@ -175,14 +170,7 @@ internal sealed class PostgresDatabase : ITargetDatabase
         await NameSessionAsync(context, cancellationToken);
         try
         {
-            if (step.Script.InTransaction)
-            {
-                await ApplyInTransactionAsync(step, context, cancellationToken);
-            }
-            else
-            {
-                await ApplyStatementByStatementAsync(step, context, cancellationToken);
-            }
+            await MigrationApplier.ApplyAsync(new PostgresMigrationSession(this, _connection, context), step, context, cancellationToken);
         }
         finally
         {
@@ -397,196 +385,9 @@ internal sealed class PostgresDatabase : ITargetDatabase
             ? $"SET {(local ? "LOCAL " : "")}lock_timeout = '{(long)Math.Max(1, timeout.TotalMilliseconds)}ms'"
             : "";
 
-    private async Task ApplyInTransactionAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
     {
-        var statements = step.Script.Statements;
-        await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
-        if (LockTimeoutSql(context, local: true) is { Length: > 0 } lockTimeout)
-        {
-            await ExecuteAsync(lockTimeout, cancellationToken, transaction);
-        }
-
-        // A deploy's migration runs in a savepoint: when it fails, what it wrote (rolled back, yet counted by the
-        // server) is still recorded as the deploy's own, so that a restore does not take it for someone else's.
-        var ownAtStart = context.DeployId is null ? null : await PostgresWriteCounters.OwnAsync(_connection, transaction, cancellationToken);
-        if (ownAtStart is not null)
-        {
-            await ExecuteAsync("SAVEPOINT migrationtasks_migration", cancellationToken, transaction);
-        }
-
-        try
-        {
-            // Claimed before the first statement: a concurrent deploy of the same migration waits here, not half-way.
-            var claim = await PostgresHistory.ClaimAsync(_connection, transaction, step, context, LockHolder, cancellationToken);
-            await ExecuteBatchedAsync(_connection, transaction, statements, cancellationToken);
-            await PostgresHistory.CompleteClaimAsync(_connection, transaction, claim, step, cancellationToken);
-            if (ownAtStart is not null)
-            {
-                await PostgresWriteCounters.RecordOwnAsync(_connection, transaction, context.DeployId!, ownAtStart, cancellationToken);
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-        }
-        catch (Exception failure) when (failure is ScriptFailedException or OperationCanceledException)
-        {
-            await RecordRolledBackWritesAsync(transaction, context, ownAtStart);
-            if (failure is ScriptFailedException failed && context.RecordFailures)
-            {
-                await PostgresHistory.InsertAsync(_connection, step, context, "failed", 0, Describe(failed), null, CancellationToken.None);
-            }
-
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// After a deploy's migration failed (or was cancelled) in its savepoint: rolls the migration back, keeps the
-    /// record of what it wrote, and commits only that. Without a deploy, or when the session broke, a plain rollback.
-    /// </summary>
-    private async Task RecordRolledBackWritesAsync(NpgsqlTransaction transaction, ApplyContext context, IReadOnlyDictionary<uint, (long, long, long)>? ownAtStart)
-    {
-        if (ownAtStart is not null && _connection.FullState == System.Data.ConnectionState.Open)
-        {
-            try
-            {
-                await ExecuteAsync("ROLLBACK TO SAVEPOINT migrationtasks_migration", CancellationToken.None, transaction);
-                await PostgresWriteCounters.RecordOwnAsync(_connection, transaction, context.DeployId!, ownAtStart, CancellationToken.None);
-                await transaction.CommitAsync(CancellationToken.None);
-                return;
-            }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
-            {
-                // The session is gone: the server rolls back; what it wrote stays unaccounted for (see PostgresWriteCounters).
-            }
-        }
-
-        if (_connection.FullState == System.Data.ConnectionState.Open)
-        {
-            await transaction.RollbackAsync(CancellationToken.None);
-        }
-    }
-
-    /// <summary>Runs statements in batches inside a transaction; a failure names its statement.</summary>
-    internal static async Task ExecuteBatchedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ScriptStatement> statements, CancellationToken cancellationToken)
-    {
-        for (var first = 0; first < statements.Count; first += StatementsPerBatch)
-        {
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            foreach (var statement in statements.Skip(first).Take(StatementsPerBatch))
-            {
-                batch.BatchCommands.Add(VerbatimSql.BatchCommand(statement.Text));
-            }
-
-            try
-            {
-                await batch.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (PostgresException e)
-            {
-                var index = e.BatchCommand is null ? 0 : batch.BatchCommands.IndexOf(e.BatchCommand);
-                throw Failure(e, statements[first + index], first + index + 1);
-            }
-        }
-    }
-
-    private async Task ApplyStatementByStatementAsync(MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
-    {
-        // No statement lock timeout here: a CONCURRENTLY build waits for other transactions by design, without
-        // blocking them, and one that gave up would leave an invalid index behind for its retry to trip on.
-        var statements = step.Script.Statements;
-        var id = await PostgresHistory.InsertAsync(_connection, step, context, "running", step.FirstStatement, null, LockHolder, cancellationToken);
-        // A deploy measures what each stretch of statements outside a transaction writes (see PostgresWriteCounters).
-        var measure = context.DeployId is not null;
-        PostgresWriteCounters.OutsideProbe? stretch = null;
-        // Where the script's own BEGIN opened a transaction it has not ended yet (-1: none open).
-        var openedAt = -1;
-        for (var i = step.FirstStatement; i < statements.Count; i++)
-        {
-            if (measure && openedAt < 0)
-            {
-                stretch ??= await PostgresWriteCounters.BeginOutsideAsync(_connection, LockHolder?.Pid, cancellationToken);
-            }
-
-            try
-            {
-                await using var command = VerbatimSql.Command(statements[i].Text, _connection);
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is PostgresException or OperationCanceledException)
-            {
-                var failure = e is PostgresException server ? Failure(server, statements[i], i + 1) : null;
-                await RecordFailureAsync(id, step, i, failure, openedAt);
-                if (measure && _connection.FullState == System.Data.ConnectionState.Open)
-                {
-                    await PostgresWriteCounters.EndOutsideAsync(_connection, stretch, context.DeployId!, LockHolder?.Pid, CancellationToken.None);
-                }
-
-                if (failure is null)
-                {
-                    throw;
-                }
-
-                throw failure;
-            }
-
-            var done = i + 1 == statements.Count;
-            var inScriptTransaction = await PostgresHistory.UpdateProgressAsync(_connection, id, step, i + 1, done ? "success" : "running", null, LockHolder, cancellationToken);
-            openedAt = inScriptTransaction ? (openedAt < 0 ? i : openedAt) : -1;
-            if (measure && !inScriptTransaction)
-            {
-                // Outside a transaction again: the stretch (one statement, or a transaction the script ran) is measured.
-                stretch = await PostgresWriteCounters.EndOutsideAsync(_connection, stretch, context.DeployId!, LockHolder?.Pid, cancellationToken);
-            }
-        }
-
-        if (openedAt >= 0)
-        {
-            // The file ends inside a transaction it opened: nothing would ever commit it (and the next migration's
-            // DISCARD ALL would fail on it). Roll it back and say where it began.
-            var failure = new ScriptFailedException(
-                statements[openedAt],
-                openedAt + 1,
-                PostgresErrorCodes.ActiveSqlTransaction,
-                "the script ends inside the transaction it opened here (BEGIN or START TRANSACTION without COMMIT); it was rolled back",
-                null,
-                "The statements from this one on were undone.",
-                "End the transaction with COMMIT in the script, or remove the BEGIN.");
-            await RecordFailureAsync(id, step, openedAt, failure, openedAt);
-            if (measure)
-            {
-                await PostgresWriteCounters.EndOutsideAsync(_connection, stretch, context.DeployId!, LockHolder?.Pid, CancellationToken.None);
-            }
-
-            throw failure;
-        }
-
-        if (statements.Count == step.FirstStatement)
-        {
-            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statements.Count, "success", null, LockHolder, cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// Records where a statement-by-statement migration stopped. Inside a transaction the script opened, the failure
-    /// aborted it: it is rolled back first, taking back the statements since its BEGIN and their progress rows.
-    /// </summary>
-    private async Task RecordFailureAsync(long id, MigrationStep step, int statement, ScriptFailedException? failure, int openedAt)
-    {
-        if (openedAt >= 0 && _connection.FullState == System.Data.ConnectionState.Open)
-        {
-            await ExecuteAsync("ROLLBACK", CancellationToken.None);
-            statement = Math.Min(statement, openedAt);
-        }
-
-        if (_connection.FullState == System.Data.ConnectionState.Open)
-        {
-            await PostgresHistory.UpdateProgressAsync(_connection, id, step, statement, "failed", failure is null ? "cancelled" : Describe(failure), null, CancellationToken.None);
-        }
-    }
-
-    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, NpgsqlTransaction? transaction = null)
-    {
-        await using var command = new NpgsqlCommand(sql, _connection, transaction);
+        await using var command = new NpgsqlCommand(sql, _connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -601,7 +402,4 @@ internal sealed class PostgresDatabase : ITargetDatabase
             e.Hint,
             e,
             isLockTimeout: e.SqlState == PostgresErrorCodes.LockNotAvailable);
-
-    internal static string Describe(ScriptFailedException failure) =>
-        $"statement {failure.StatementNumber} (line {failure.Statement.Line}): {failure.ErrorCode}: {failure.ServerMessage}";
 }

@@ -44,7 +44,7 @@ internal static class PostgresHistory
                     statements_applied integer NOT NULL,
                     statements_total integer NOT NULL,
                     applied_statements_sha256 text NOT NULL,
-                    outcome text NOT NULL CHECK (outcome IN ('success', 'failed', 'running')),
+                    outcome text NOT NULL CHECK (outcome IN ({{string.Join(", ", HistoryOutcomeText.All.Select(o => $"'{o}'"))}})),
                     started_at timestamptz NOT NULL,
                     finished_at timestamptz,
                     error text,
@@ -61,13 +61,13 @@ internal static class PostgresHistory
                     ALTER TABLE migrationtasks.history ADD COLUMN IF NOT EXISTS deploy_id text, ADD COLUMN supersedes bigint;
                     UPDATE migrationtasks.history h
                     SET supersedes = coalesce((SELECT max(p.id) FROM migrationtasks.history p
-                                               WHERE p.script = h.script AND p.outcome = 'success' AND p.id < h.id), 0);
+                                               WHERE p.script = h.script AND p.outcome = '{{HistoryOutcomeText.Success}}' AND p.id < h.id), 0);
                     ALTER TABLE migrationtasks.history ALTER COLUMN supersedes SET DEFAULT 0, ALTER COLUMN supersedes SET NOT NULL;
                 END IF;
                 -- Looked up first: CREATE INDEX takes its table lock before it sees the index exists, and would wait for a
                 -- deploy whose migration holds the history (one that lost its lock, say) instead of going on.
                 IF pg_catalog.to_regclass('migrationtasks.{{AppliedOnceIndex}}') IS NULL THEN
-                    CREATE UNIQUE INDEX {{AppliedOnceIndex}} ON migrationtasks.history (script, supersedes) WHERE outcome = 'success';
+                    CREATE UNIQUE INDEX {{AppliedOnceIndex}} ON migrationtasks.history (script, supersedes) WHERE outcome = '{{HistoryOutcomeText.Success}}';
                 END IF;
             END
             $migrationtasks$
@@ -141,7 +141,7 @@ internal static class PostgresHistory
     {
         try
         {
-            var id = await WriteAsConnectingUserAsync(connection, transaction, Insert(step, context, "success", 0, lockHolder), cancellationToken);
+            var id = await WriteAsConnectingUserAsync(connection, transaction, Insert(step, context, HistoryOutcome.Success, 0, lockHolder), cancellationToken);
             return id is long claimed ? claimed : throw LockLost(lockHolder, step);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == AppliedOnceIndex)
@@ -182,7 +182,7 @@ internal static class PostgresHistory
     /// when the lock is no longer held.
     /// </summary>
     public static async Task<long> InsertAsync(
-        NpgsqlConnection connection, MigrationStep step, ApplyContext context, string outcome, int statementsApplied, string? error, LockHolder? lockHolder, CancellationToken cancellationToken) =>
+        NpgsqlConnection connection, MigrationStep step, ApplyContext context, HistoryOutcome outcome, int statementsApplied, string? error, LockHolder? lockHolder, CancellationToken cancellationToken) =>
         await WriteAsConnectingUserAsync(connection, null, Insert(step, context, outcome, statementsApplied, lockHolder, error), cancellationToken) is long id
             ? id
             : throw LockLost(lockHolder, step);
@@ -193,20 +193,20 @@ internal static class PostgresHistory
     /// script itself opened (BEGIN without COMMIT yet).
     /// </summary>
     public static async Task<bool> UpdateProgressAsync(
-        NpgsqlConnection connection, long id, MigrationStep step, int statementsApplied, string outcome, string? error, LockHolder? lockHolder, CancellationToken cancellationToken)
+        NpgsqlConnection connection, long id, MigrationStep step, int statementsApplied, HistoryOutcome outcome, string? error, LockHolder? lockHolder, CancellationToken cancellationToken)
     {
         var command = new NpgsqlBatchCommand(
             $"""
             UPDATE migrationtasks.history
             SET statements_applied = $2, applied_statements_sha256 = $3, outcome = $4, error = $5,
-                finished_at = CASE WHEN $4 = 'running' THEN NULL ELSE clock_timestamp() END
+                finished_at = CASE WHEN $4 = '{HistoryOutcomeText.Running}' THEN NULL ELSE clock_timestamp() END
             WHERE id = $1 AND {LockProof(6)}
             RETURNING id
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = statementsApplied });
         command.Parameters.Add(new NpgsqlParameter { Value = StatementChecksum.Of(step.Script.Statements, statementsApplied) });
-        command.Parameters.Add(new NpgsqlParameter { Value = outcome });
+        command.Parameters.Add(new NpgsqlParameter { Value = HistoryOutcomeText.Of(outcome) });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         AddLockHolder(command, lockHolder);
         var own = await TryBeginAsync(connection, cancellationToken);
@@ -239,16 +239,16 @@ internal static class PostgresHistory
             (step is null ? "" : $", found before {step.File.ScriptName} could be recorded") +
             ": another deploy may be running. Nothing more runs; what this deploy committed before is in the report.");
 
-    private static NpgsqlBatchCommand Insert(MigrationStep step, ApplyContext context, string outcome, int statementsApplied, LockHolder? lockHolder, string? error = null)
+    private static NpgsqlBatchCommand Insert(MigrationStep step, ApplyContext context, HistoryOutcome outcome, int statementsApplied, LockHolder? lockHolder, string? error = null)
     {
         var command = new NpgsqlBatchCommand(
             $"""
             INSERT INTO migrationtasks.history (version, description, script, kind, checksum_sha256, statements_applied,
                 statements_total, applied_statements_sha256, outcome, started_at, finished_at, error, applied_by_host,
                 package_id, package_version, deploy_id, supersedes)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp(), CASE WHEN $9 = 'failed' THEN clock_timestamp() END,
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp(), CASE WHEN $9 = '{HistoryOutcomeText.Failed}' THEN clock_timestamp() END,
                 $10, $11, $12, $13, $14,
-                coalesce((SELECT max(p.id) FROM migrationtasks.history p WHERE p.script = $3 AND p.outcome = 'success'), 0)
+                coalesce((SELECT max(p.id) FROM migrationtasks.history p WHERE p.script = $3 AND p.outcome = '{HistoryOutcomeText.Success}'), 0)
             WHERE {LockProof(15)}
             RETURNING id
             """);
@@ -261,7 +261,7 @@ internal static class PostgresHistory
         command.Parameters.Add(new NpgsqlParameter { Value = statementsApplied });
         command.Parameters.Add(new NpgsqlParameter { Value = step.Script.Statements.Count });
         command.Parameters.Add(new NpgsqlParameter { Value = StatementChecksum.Of(step.Script.Statements, statementsApplied) });
-        command.Parameters.Add(new NpgsqlParameter { Value = outcome });
+        command.Parameters.Add(new NpgsqlParameter { Value = HistoryOutcomeText.Of(outcome) });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = context.AppliedByHost });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)context.PackageId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });

@@ -13,7 +13,7 @@ internal sealed class PostgresRehearsal(NpgsqlConnection connection, NpgsqlTrans
             throw new InvalidOperationException($"{step.File.ScriptName} cannot run inside a transaction; rehearse it on a copy instead.");
         }
 
-        await PostgresDatabase.ExecuteBatchedAsync(connection, transaction, step.Script.Statements, cancellationToken);
+        await PostgresMigrationTransaction.ExecuteBatchedAsync(connection, transaction, step.Script.Statements, cancellationToken);
 
         // On deploy each migration starts from a clean session (DISCARD ALL); DISCARD ALL cannot run in a transaction
         // block, so its parts that can stand in: RESET ALL leaves the role alone, hence SESSION AUTHORIZATION DEFAULT

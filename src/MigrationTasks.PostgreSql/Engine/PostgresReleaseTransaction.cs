@@ -1,3 +1,4 @@
+using MigrationTasks.Applying;
 using MigrationTasks.Engines;
 using MigrationTasks.PostgreSql.Schema;
 using MigrationTasks.Schema;
@@ -22,21 +23,17 @@ internal sealed class PostgresReleaseTransaction(
     /// </summary>
     private static readonly string[] BetweenMigrations = ["CLOSE ALL", "SET SESSION AUTHORIZATION DEFAULT", "RESET ALL", "DISCARD TEMP"];
 
+    private readonly PostgresMigrationTransaction _migrations = new(database, connection, transaction, context);
+
     private bool _committed;
     private bool _started;
     private bool _disposed;
 
     public async Task ApplyAsync(MigrationStep step, CancellationToken cancellationToken)
     {
-        if (!step.Script.InTransaction)
-        {
-            throw new InvalidOperationException($"{step.File.ScriptName} cannot run inside a transaction; the release must run migration by migration.");
-        }
-
+        MigrationApplier.RequireTransactional(step);
         await ResetAsync(cancellationToken);
-        var claim = await PostgresHistory.ClaimAsync(connection, transaction, step, context, database.LockHolder, cancellationToken);
-        await PostgresDatabase.ExecuteBatchedAsync(connection, transaction, step.Script.Statements, cancellationToken);
-        await PostgresHistory.CompleteClaimAsync(connection, transaction, claim, step, cancellationToken);
+        await MigrationApplier.ApplyInAsync(_migrations, step, cancellationToken);
     }
 
     public async Task<SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Diagnostics;
 using System.Globalization;
+using MigrationTasks.Applying;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Schema;
@@ -227,15 +228,7 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         var connection = await SessionAsync(cancellationToken, DeploySessionNameOf(context));
         await EnsureHistoryAsync(connection, cancellationToken);
         _sessionUsed = true;
-        await ProveLockAsync(cancellationToken);
-        if (step.Script.InTransaction)
-        {
-            await ApplyInTransactionAsync(connection, step, context, cancellationToken);
-        }
-        else
-        {
-            await ApplyBatchByBatchAsync(connection, step, context, cancellationToken);
-        }
+        await MigrationApplier.ApplyAsync(new SqlServerMigrationSession(this, connection, context, _settings.CommandTimeout), step, context, cancellationToken);
     }
 
     public async Task<TestRun> RunTestAsync(PreparedScript test, CancellationToken cancellationToken)
@@ -429,123 +422,6 @@ internal sealed class SqlServerDatabase : ITargetDatabase
         }
 
         return _connection;
-    }
-
-    private async Task ApplyInTransactionAsync(SqlConnection connection, MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
-    {
-        var startedAt = DateTimeOffset.UtcNow;
-        var statements = step.Script.Statements;
-        // XACT_ABORT ON and the statement lock timeout (see SqlServerSessionBaseline.BeginSql): this session is the
-        // migration's alone, so they end with it.
-        var baseline = await SqlServerSessionBaseline.BeginAsync(connection, context.StatementLockTimeout, cancellationToken);
-        var transaction = (SqlTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        try
-        {
-            // Claimed before the first batch: a concurrent deploy of the same migration waits here, not half-way.
-            var claim = await SqlServerHistory.ClaimAsync(connection, transaction, step, context, cancellationToken);
-            await ExecuteInTransactionAsync(connection, transaction, statements, _settings.CommandTimeout, cancellationToken);
-            await baseline.RestoreAfterAsync(connection, transaction, statements, cancellationToken);
-            await SqlServerHistory.CompleteClaimAsync(connection, transaction, claim, step, cancellationToken);
-            await ProveLockAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        catch (ScriptFailedException failure)
-        {
-            await RollBackQuietlyAsync(transaction);
-            if (context.RecordFailures && connection.State == ConnectionState.Open)
-            {
-                await RecordFailureAsync(connection, step, context, startedAt, failure);
-            }
-
-            throw;
-        }
-        finally
-        {
-            await transaction.DisposeAsync();
-        }
-    }
-
-    /// <summary>
-    /// A failed transactional migration's row (dev builds), after its rollback. The rollback does not end an EXECUTE
-    /// AS the script left: written as that user, the row may be refused, and the migration's own failure is the one
-    /// to report.
-    /// </summary>
-    private static async Task RecordFailureAsync(SqlConnection connection, MigrationStep step, ApplyContext context, DateTimeOffset startedAt, ScriptFailedException failure)
-    {
-        try
-        {
-            await SqlServerHistory.InsertAsync(connection, null, step, context, "failed", 0, startedAt, SqlServerErrors.Describe(failure), CancellationToken.None);
-        }
-        catch (SqlException)
-        {
-            // See above.
-        }
-    }
-
-    /// <summary>Runs batches inside the migration's transaction, checking @@TRANCOUNT after each (see <see cref="TransactionCountRule"/>).</summary>
-    internal static async Task ExecuteInTransactionAsync(
-        SqlConnection connection, SqlTransaction transaction, IReadOnlyList<ScriptStatement> batches, int commandTimeout, CancellationToken cancellationToken)
-    {
-        for (var i = 0; i < batches.Count; i++)
-        {
-            var batch = batches[i];
-            try
-            {
-                await using var command = new SqlCommand(batch.Text, connection, transaction) { CommandTimeout = commandTimeout };
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (SqlException e)
-            {
-                throw SqlServerErrors.Failure(e, batch, i + 1);
-            }
-            catch (InvalidOperationException e) when (transaction.Connection is null)
-            {
-                // A previous batch's COMMIT/ROLLBACK was seen by SqlClient only now.
-                throw SqlServerErrors.TransactionEnded(batch, i + 1, TransactionCountRule.Check(0, false)!, e);
-            }
-
-            // SqlClient forgets a transaction the server ended (Connection becomes null): @@TRANCOUNT is then 0.
-            var count = transaction.Connection is null ? 0 : await TranCountAsync(connection, transaction, cancellationToken);
-            if (TransactionCountRule.Check(count, i == batches.Count - 1) is { } problem)
-            {
-                throw SqlServerErrors.TransactionEnded(batch, i + 1, problem, null);
-            }
-        }
-    }
-
-    private async Task ApplyBatchByBatchAsync(SqlConnection connection, MigrationStep step, ApplyContext context, CancellationToken cancellationToken)
-    {
-        var batches = step.Script.Statements;
-        var id = await SqlServerHistory.InsertAsync(connection, null, step, context, "running", step.FirstStatement, DateTimeOffset.UtcNow, null, cancellationToken);
-        for (var i = step.FirstStatement; i < batches.Count; i++)
-        {
-            await ProveLockAsync(cancellationToken);
-            try
-            {
-                await using var command = new SqlCommand(batches[i].Text, connection) { CommandTimeout = _settings.CommandTimeout };
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (SqlException e)
-            {
-                var failure = SqlServerErrors.Failure(e, batches[i], i + 1);
-                await SqlServerHistory.UpdateProgressAsync(connection, id, step, i, "failed", SqlServerErrors.Describe(failure), CancellationToken.None);
-                throw failure;
-            }
-
-            var done = i + 1 == batches.Count;
-            await SqlServerHistory.UpdateProgressAsync(connection, id, step, i + 1, done ? "success" : "running", null, cancellationToken);
-        }
-
-        if (batches.Count == step.FirstStatement)
-        {
-            await SqlServerHistory.UpdateProgressAsync(connection, id, step, batches.Count, "success", null, cancellationToken);
-        }
-    }
-
-    private static async Task<int> TranCountAsync(SqlConnection connection, SqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var command = new SqlCommand("SELECT @@TRANCOUNT", connection, transaction);
-        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>Rolls back unless the server already did (XACT_ABORT, or the script's own ROLLBACK).</summary>

@@ -34,7 +34,7 @@ internal static class SqlServerHistory
     /// come last, where <see cref="EnsureSql"/>'s ALTER TABLE puts them on a table made by an earlier version: DacFx
     /// rebuilds a table whose columns are in another order.
     /// </summary>
-    internal const string TableSql = """
+    internal static readonly string TableSql = $"""
         CREATE TABLE migrationtasks.history (
             id bigint IDENTITY(1, 1) NOT NULL CONSTRAINT pk_migrationtasks_history PRIMARY KEY,
             version nvarchar(200) NULL,
@@ -45,7 +45,7 @@ internal static class SqlServerHistory
             statements_applied int NOT NULL,
             statements_total int NOT NULL,
             applied_statements_sha256 nvarchar(64) NOT NULL,
-            outcome nvarchar(10) NOT NULL CONSTRAINT ck_migrationtasks_history_outcome CHECK ([outcome]=N'success' OR [outcome]=N'failed' OR [outcome]=N'running'),
+            outcome nvarchar(10) NOT NULL CONSTRAINT ck_migrationtasks_history_outcome CHECK ({string.Join(" OR ", HistoryOutcomeText.All.Select(o => $"[outcome]=N'{o}'"))}),
             started_at datetimeoffset(7) NOT NULL,
             finished_at datetimeoffset(7) NULL,
             error nvarchar(max) NULL,
@@ -60,7 +60,7 @@ internal static class SqlServerHistory
 
     /// <summary>One success per (script, supersedes); the filter as sys.indexes.filter_definition holds it.</summary>
     internal const string AppliedOnceIndexSql =
-        "CREATE UNIQUE NONCLUSTERED INDEX " + AppliedOnceIndex + " ON migrationtasks.history (script, supersedes) WHERE ([outcome]=N'success');";
+        "CREATE UNIQUE NONCLUSTERED INDEX " + AppliedOnceIndex + " ON migrationtasks.history (script, supersedes) WHERE ([outcome]=N'" + HistoryOutcomeText.Success + "');";
 
     /// <summary>
     /// The production runner's own table of deploy attempts (see <see cref="SqlServerDeployJournal"/>), made when the
@@ -109,7 +109,7 @@ internal static class SqlServerHistory
         BEGIN
             ALTER TABLE migrationtasks.history ADD supersedes bigint NOT NULL CONSTRAINT df_migrationtasks_history_supersedes DEFAULT ((0));
             EXEC(N'UPDATE h SET supersedes = ISNULL((SELECT MAX(p.id) FROM migrationtasks.history AS p
-                                                     WHERE p.script = h.script AND p.outcome = N''success'' AND p.id < h.id), 0)
+                                                     WHERE p.script = h.script AND p.outcome = N''{HistoryOutcomeText.Success}'' AND p.id < h.id), 0)
                    FROM migrationtasks.history AS h');
         END;
         IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(N'migrationtasks.history', N'U') AND name = N'{AppliedOnceIndex}')
@@ -140,15 +140,15 @@ internal static class SqlServerHistory
     /// not counted, so this claim collides with it on the unique index and waits for it, as PostgreSQL's snapshot
     /// makes it do. A locking read would wait for it instead, read its id once it committed, and apply the script twice.
     /// </summary>
-    internal const string InsertSql = WriteSettings + """
+    internal const string InsertSql = WriteSettings + $"""
         INSERT INTO migrationtasks.history (version, description, script, kind, checksum_sha256, statements_applied,
             statements_total, applied_statements_sha256, outcome, started_at, finished_at, error, applied_by_host,
             package_id, package_version, deploy_id, supersedes)
         OUTPUT inserted.id
         SELECT @version, @description, @script, @kind, @checksum, @applied, @total, @appliedChecksum, @outcome, @startedAt,
-            CASE WHEN @outcome = N'failed' THEN SYSDATETIMEOFFSET() END, @error, @host, @packageId, @packageVersion, @deployId,
+            CASE WHEN @outcome = N'{HistoryOutcomeText.Failed}' THEN SYSDATETIMEOFFSET() END, @error, @host, @packageId, @packageVersion, @deployId,
             ISNULL((SELECT MAX(p.id) FROM migrationtasks.history AS p WITH (READCOMMITTEDLOCK, READPAST)
-                    WHERE p.script = @script AND p.outcome = N'success'), 0);
+                    WHERE p.script = @script AND p.outcome = N'{HistoryOutcomeText.Success}'), 0);
         """;
 
     /// <summary>A claimed row, completed after the migration's batches ran.</summary>
@@ -159,10 +159,10 @@ internal static class SqlServerHistory
         """;
 
     /// <summary>A non-transactional migration's progress.</summary>
-    internal const string UpdateSql = WriteSettings + """
+    internal const string UpdateSql = WriteSettings + $"""
         UPDATE migrationtasks.history
         SET statements_applied = @applied, applied_statements_sha256 = @appliedChecksum, outcome = @outcome, error = @error,
-            finished_at = CASE WHEN @outcome = N'running' THEN NULL ELSE SYSDATETIMEOFFSET() END
+            finished_at = CASE WHEN @outcome = N'{HistoryOutcomeText.Running}' THEN NULL ELSE SYSDATETIMEOFFSET() END
         WHERE id = @id;
         """;
 
@@ -228,7 +228,7 @@ internal static class SqlServerHistory
     {
         try
         {
-            return await InsertAsync(connection, transaction, step, context, "success", 0, DateTimeOffset.UtcNow, null, cancellationToken);
+            return await InsertAsync(connection, transaction, step, context, HistoryOutcome.Success, 0, DateTimeOffset.UtcNow, null, cancellationToken);
         }
         catch (SqlException e) when (e.Number == SqlServerErrors.LockTimeout)
         {
@@ -254,7 +254,7 @@ internal static class SqlServerHistory
     /// <see cref="DeployLockLostException"/> when it is a success row another deploy's success row already took.
     /// </summary>
     public static async Task<long> InsertAsync(
-        SqlConnection connection, SqlTransaction? transaction, MigrationStep step, ApplyContext context, string outcome, int statementsApplied,
+        SqlConnection connection, SqlTransaction? transaction, MigrationStep step, ApplyContext context, HistoryOutcome outcome, int statementsApplied,
         DateTimeOffset startedAt, string? error, CancellationToken cancellationToken)
     {
         await using var command = new SqlCommand(InsertSql, connection, transaction);
@@ -267,7 +267,7 @@ internal static class SqlServerHistory
         command.Parameters.Add(new SqlParameter("@applied", SqlDbType.Int) { Value = statementsApplied });
         command.Parameters.Add(new SqlParameter("@total", SqlDbType.Int) { Value = step.Script.Statements.Count });
         Add(command, "@appliedChecksum", StatementChecksum.Of(step.Script.Statements, statementsApplied));
-        Add(command, "@outcome", outcome);
+        Add(command, "@outcome", HistoryOutcomeText.Of(outcome));
         command.Parameters.Add(new SqlParameter("@startedAt", SqlDbType.DateTimeOffset) { Value = startedAt });
         Add(command, "@error", error);
         Add(command, "@host", context.AppliedByHost);
@@ -282,13 +282,13 @@ internal static class SqlServerHistory
     /// success, which <see cref="AppliedOnceIndex"/> refuses when another deploy's success took the same place.
     /// </summary>
     public static async Task UpdateProgressAsync(
-        SqlConnection connection, long id, MigrationStep step, int statementsApplied, string outcome, string? error, CancellationToken cancellationToken)
+        SqlConnection connection, long id, MigrationStep step, int statementsApplied, HistoryOutcome outcome, string? error, CancellationToken cancellationToken)
     {
         await using var command = new SqlCommand(UpdateSql, connection);
         command.Parameters.Add(new SqlParameter("@id", SqlDbType.BigInt) { Value = id });
         command.Parameters.Add(new SqlParameter("@applied", SqlDbType.Int) { Value = statementsApplied });
         Add(command, "@appliedChecksum", StatementChecksum.Of(step.Script.Statements, statementsApplied));
-        Add(command, "@outcome", outcome);
+        Add(command, "@outcome", HistoryOutcomeText.Of(outcome));
         Add(command, "@error", error);
         await ExecuteAsync(command, step, cancellationToken);
     }

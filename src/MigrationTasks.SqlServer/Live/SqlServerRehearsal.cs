@@ -14,7 +14,7 @@ internal sealed class SqlServerRehearsal(SqlConnection connection, SqlTransactio
         }
 
         // Each migration's batches must leave the rehearsal's transaction as they found it: one level deep.
-        await SqlServerDatabase.ExecuteInTransactionAsync(connection, transaction, step.Script.Statements, 0, cancellationToken);
+        await SqlServerMigrationTransaction.ExecuteInTransactionAsync(connection, transaction, step.Script.Statements, 0, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Diagnostics;
+using MigrationTasks.Applying;
 using MigrationTasks.Engines;
 using MigrationTasks.Schema;
 using Microsoft.Data.SqlClient;
@@ -27,7 +28,7 @@ internal sealed class SqlServerReleaseTransaction : IReleaseTransaction
     private readonly SqlServerDatabase _database;
     private readonly SqlConnection _connection;
     private readonly SqlTransaction _transaction;
-    private readonly ApplyContext _context;
+    private readonly SqlServerMigrationTransaction _migrations;
     private readonly SqlServerSessionBaseline _baseline;
     private readonly int _commandTimeout;
 
@@ -42,7 +43,7 @@ internal sealed class SqlServerReleaseTransaction : IReleaseTransaction
         _database = database;
         _connection = connection;
         _transaction = transaction;
-        _context = context;
+        _migrations = new SqlServerMigrationTransaction(connection, transaction, context, baseline, commandTimeout);
         _baseline = baseline;
         _commandTimeout = commandTimeout;
     }
@@ -67,18 +68,10 @@ internal sealed class SqlServerReleaseTransaction : IReleaseTransaction
 
     public async Task ApplyAsync(MigrationStep step, CancellationToken cancellationToken)
     {
-        if (!step.Script.InTransaction)
-        {
-            throw new InvalidOperationException($"{step.File.ScriptName} cannot run inside a transaction; the release must run migration by migration.");
-        }
-
+        MigrationApplier.RequireTransactional(step);
         ThrowIfEnded();
         await _database.ProveLockAsync(cancellationToken);
-        var claim = await SqlServerHistory.ClaimAsync(_connection, _transaction, step, _context, cancellationToken);
-        await SqlServerDatabase.ExecuteInTransactionAsync(_connection, _transaction, step.Script.Statements, _commandTimeout, cancellationToken);
-        // The next migration, and the rows below, start from the session the release began with.
-        await _baseline.RestoreAfterAsync(_connection, _transaction, step.Script.Statements, cancellationToken);
-        await SqlServerHistory.CompleteClaimAsync(_connection, _transaction, claim, step, cancellationToken);
+        await MigrationApplier.ApplyInAsync(_migrations, step, cancellationToken);
     }
 
     public async Task<SchemaSnapshot> ReadSchemaAsync(CancellationToken cancellationToken)
