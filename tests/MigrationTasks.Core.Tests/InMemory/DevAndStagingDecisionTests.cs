@@ -9,31 +9,12 @@ namespace MigrationTasks.Core.Tests.InMemory;
 /// The dev loop's and the staging gate's decisions over <see cref="InMemoryEngine"/>: what is applied where, what is
 /// validated on a shadow, what staging keeps after a rehearsal, and which findings are reported.
 /// </summary>
-public sealed class DevAndStagingDecisionTests
+public sealed class DevAndStagingDecisionTests : InMemoryShopTest
 {
-    private InMemoryEngine _engine = null!;
-    private string _folder = null!;
-    private string _variable = null!;
     private StringWriter _output = null!;
 
     [SetUp]
-    public void SetUp()
-    {
-        _engine = new InMemoryEngine();
-        _folder = Directory.CreateTempSubdirectory("migrationtasks-inmemory-").FullName;
-        _variable = $"MIGRATIONTASKS_INMEMORY_{Guid.NewGuid():N}";
-        Environment.SetEnvironmentVariable(_variable, "memory:shop");
-        _output = new StringWriter();
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        Environment.SetEnvironmentVariable(_variable, null);
-        Directory.Delete(_folder, recursive: true);
-    }
-
-    private InMemoryState Shop => _engine.Database("shop");
+    public void NewOutput() => _output = new StringWriter();
 
     [Test]
     public async Task The_dev_deploy_applies_every_migration_to_an_empty_database_then_only_the_pending_one_after_validating_all_on_a_shadow()
@@ -51,7 +32,7 @@ public sealed class DevAndStagingDecisionTests
         Assert.That(historyAfterFirst.Select(h => h.Script), Is.EqualTo(new[] { "V1__customer.sql", "V2__orders.sql" }));
         Assert.That(Shop.History.Select(h => h.Script), Is.EqualTo(new[] { "V1__customer.sql", "V2__orders.sql", "V3__audit.sql" }), "V1 and V2 were not applied again");
         Assert.That(Shop.Has("table", "audit"), Is.True);
-        var shadow = _engine.Databases.Where(d => d.Name.StartsWith("shop_shadow_", StringComparison.Ordinal)).Select(d => d.State).Single();
+        var shadow = Engine.Databases.Where(d => d.Name.StartsWith("shop_shadow_", StringComparison.Ordinal)).Select(d => d.State).Single();
         Assert.That(shadow.History.Select(h => h.Script), Is.EqualTo(new[] { "V1__customer.sql", "V2__orders.sql", "V3__audit.sql" }), "the whole chain built from nothing");
     }
 
@@ -75,18 +56,18 @@ public sealed class DevAndStagingDecisionTests
         var v1 = File("Migrations/V1__customer.sql", "create table customer");
         var v2 = File("Migrations/V2__orders.sql", "create table orders");
         await DevLoop().DeployAsync(DevOptions(v1), CancellationToken.None);
-        await using (var staging = await _engine.ConnectAsync("memory:shop", CancellationToken.None))
+        await using (var staging = await Engine.ConnectAsync("memory:shop", CancellationToken.None))
         {
             // Someone changed staging by hand.
-            var script = _engine.Prepare("hand.sql", "create table scratch");
+            var script = Engine.Prepare("hand.sql", "create table scratch");
             await staging.ApplyAsync(new MigrationStep(Migrations.MigrationFile.From(new Common.SourceFile("R__hand.sql", "create table scratch"u8.ToArray())), script), ApplyContext.ForThisMachine(), CancellationToken.None);
         }
 
         var before = Shop;
         var check = File("Checks/no_legacy.sql", "select missing table legacy");
 
-        var report = await new StagingValidator(_engine, new Reporter(_output))
-            .ValidateAsync(new StagingOptions([v1, v2], [check], _variable, Path.Combine(_folder, "state"), Path.Combine(_folder, "reports"), FindingsAsErrors: false), CancellationToken.None);
+        var report = await new StagingValidator(Engine, new Reporter(_output))
+            .ValidateAsync(new StagingOptions([v1, v2], [check], Variable, Path.Combine(Folder, "state"), Path.Combine(Folder, "reports"), FindingsAsErrors: false), CancellationToken.None);
 
         Assert.That(report, Is.Not.Null);
         Assert.That(report!.PendingScripts, Is.EqualTo(new[] { "V2__orders.sql" }));
@@ -98,14 +79,14 @@ public sealed class DevAndStagingDecisionTests
         Assert.That(Shop.History, Is.EqualTo(before.History));
     }
 
-    private DevLoop DevLoop() => new(_engine, new Reporter(_output));
+    private DevLoop DevLoop() => new(Engine, new Reporter(_output));
 
     private DevLoopOptions DevOptions(params string[] migrations) =>
-        new(migrations, _variable, DevDatabaseMode.Auto, Path.Combine(_folder, "state"), TimeSpan.FromSeconds(5));
+        new(migrations, Variable, DevDatabaseMode.Auto, Path.Combine(Folder, "state"), TimeSpan.FromSeconds(5));
 
     private string File(string relativePath, string text)
     {
-        var path = Path.Combine(_folder, "project", relativePath);
+        var path = Path.Combine(Folder, "project", relativePath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         System.IO.File.WriteAllText(path, text);
         return path;

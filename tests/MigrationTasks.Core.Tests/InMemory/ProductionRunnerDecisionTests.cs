@@ -13,31 +13,9 @@ namespace MigrationTasks.Core.Tests.InMemory;
 /// PostgreSQL by the engine suites and the fault-injection tests; here they run in milliseconds, so every branch of
 /// the flow can be pinned down without a server.
 /// </summary>
-public sealed class ProductionRunnerDecisionTests
+public sealed class ProductionRunnerDecisionTests : InMemoryShopTest
 {
-    private InMemoryEngine _engine = null!;
-    private string _folder = null!;
-    private string _variable = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _engine = new InMemoryEngine();
-        _folder = Directory.CreateTempSubdirectory("migrationtasks-inmemory-").FullName;
-        _variable = $"MIGRATIONTASKS_INMEMORY_{Guid.NewGuid():N}";
-        Environment.SetEnvironmentVariable(_variable, "memory:shop");
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        Environment.SetEnvironmentVariable(_variable, null);
-        Directory.Delete(_folder, recursive: true);
-    }
-
-    private InMemoryState Shop => _engine.Database("shop");
-
-    private string BackupDirectory => Path.Combine(_folder, "backups");
+    private string BackupDirectory => Path.Combine(Folder, "backups");
 
     [Test]
     public async Task A_release_to_an_empty_database_deploys_verifies_and_a_rerun_does_nothing()
@@ -75,7 +53,7 @@ public sealed class ProductionRunnerDecisionTests
     [Test]
     public async Task A_read_only_database_is_refused_with_exit_2_before_the_backup()
     {
-        _engine.FaultsOf("shop").ReadOnly = "it is a hot standby";
+        Engine.FaultsOf("shop").ReadOnly = "it is a hot standby";
 
         var result = await DeployAsync(Release(migrations: [("V1__customer.sql", "create table customer")]));
 
@@ -119,7 +97,7 @@ public sealed class ProductionRunnerDecisionTests
     public async Task A_restore_that_would_discard_other_sessions_writes_is_not_done_exit_3_and_the_next_deploy_refuses_until_resolved()
     {
         var release = Release(migrations: [("V1__customer.sql", "create table customer"), ("V2__orders.sql", "fail constraint violated")]);
-        _engine.FaultsOf("shop").ApplicationWritesAfterBackup = true;
+        Engine.FaultsOf("shop").ApplicationWritesAfterBackup = true;
 
         var result = await DeployAsync(release, transactionPerMigration: true);
         var again = await DeployAsync(release);
@@ -160,8 +138,8 @@ public sealed class ProductionRunnerDecisionTests
         var output = new StringWriter();
         var sql = new StringWriter();
 
-        var exit = await new ProductionRunner(_engine, new Reporter(output))
-            .PlanAsync(Release(migrations: [("V1__customer.sql", "create table customer")]), _variable, sql, CancellationToken.None);
+        var exit = await new ProductionRunner(Engine, new Reporter(output))
+            .PlanAsync(Release(migrations: [("V1__customer.sql", "create table customer")]), Variable, sql, CancellationToken.None);
 
         Assert.That(exit, Is.EqualTo(RunnerExitCode.Succeeded), output.ToString());
         Assert.That(sql.ToString(), Does.Contain("create table customer"));
@@ -171,8 +149,8 @@ public sealed class ProductionRunnerDecisionTests
 
     private async Task SeedAsync(string statements)
     {
-        await using var database = await _engine.ConnectAsync("memory:shop", CancellationToken.None);
-        var script = _engine.Prepare("seed.sql", statements);
+        await using var database = await Engine.ConnectAsync("memory:shop", CancellationToken.None);
+        var script = Engine.Prepare("seed.sql", statements);
         await database.ApplyAsync(new MigrationStep(Migrations.MigrationFile.From(Source("R__seed.sql", statements)), script), ApplyContext.ForThisMachine(), CancellationToken.None);
     }
 
@@ -194,8 +172,8 @@ public sealed class ProductionRunnerDecisionTests
         ReleaseToDeploy release, bool transactionPerMigration = false)
     {
         var output = new StringWriter();
-        var options = new DeployOptions(_variable, BackupDirectory, Path.Combine(_folder, "reports"), TimeSpan.FromSeconds(5), TransactionPerMigration: transactionPerMigration);
-        var report = await new ProductionRunner(_engine, new Reporter(output)).DeployAsync(() => release, options, CancellationToken.None);
+        var options = new DeployOptions(Variable, BackupDirectory, Path.Combine(Folder, "reports"), TimeSpan.FromSeconds(5), TransactionPerMigration: transactionPerMigration);
+        var report = await new ProductionRunner(Engine, new Reporter(output)).DeployAsync(() => release, options, CancellationToken.None);
         return (report.Exit, output.ToString(), report);
     }
 }
