@@ -318,6 +318,28 @@ public sealed class SqlServerPlannerTests
         Assert.That(File.ReadAllBytes(again), Is.Not.EqualTo(File.ReadAllBytes(_baseline)), "the dacpac files differ (Origin.xml); their models do not");
     }
 
+    [Test]
+    public void The_engine_opens_the_dacpac_as_a_model_project_whose_release_is_the_sql_server_release()
+    {
+        var project = Build("model-project", new()
+        {
+            ["Customer.sql"] = Customer,
+            ["Product.sql"] = Product,
+            ["CustomerNames.sql"] = "CREATE VIEW dbo.CustomerNames AS SELECT CustomerId, Name FROM dbo.Customer;\n",
+        });
+        var output = new StringWriter();
+        var model = new SqlServerEngine().OpenModelProject(new ModelProjectOptions(
+            project.Dacpac, _baseline, null, false, "Sql160", [.. project.Files.Values], false, _folder.PathOf("obj"), new Reporter(output)));
+
+        var manifest = model.WriteRelease(new ReleaseOptions([], [], [], _folder.PathOf("model-publish"), "Shop", "1.2.0", _folder.PathOf("obj"), _baseline));
+
+        Assert.That(manifest, Is.Not.Null, output.ToString());
+        Assert.That(manifest!.ExpectedState, Is.EqualTo(ExpectedStateKind.CatalogFingerprint));
+        Assert.That(manifest.ExpectedPostState!.CatalogFingerprint, Is.EqualTo(DacpacCatalog.Fingerprint(project.Dacpac, "X")));
+        Assert.That(manifest.Files.Select(f => f.Path), Does.Contain("migrations/R__deploy.sql").And.Contain("project.dacpac"));
+        Assert.That(model.StagingSource, Is.InstanceOf<SqlServerStagingSource>());
+    }
+
     private (ReleaseManifest? Manifest, string Log) Package(BuiltProject project, string publish, bool allowDataLoss, string? certificate = null)
     {
         var output = new StringWriter();
