@@ -74,12 +74,7 @@ internal sealed class InMemoryDatabase(InMemoryEngine engine, string name) : ITa
             try
             {
                 working = Claim(working, step, context);
-                var objects = new Dictionary<string, SchemaObject>(working.Objects, StringComparer.Ordinal);
-                for (var i = 0; i < step.Script.Statements.Count; i++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    Execute(step.Script.Statements[i], i + 1, objects);
-                }
+                var objects = RunAll(step, working.Objects, cancellationToken);
 
                 ProveLock(step);
                 State = working with { Objects = objects };
@@ -237,6 +232,19 @@ internal sealed class InMemoryDatabase(InMemoryEngine engine, string name) : ITa
     private static InMemoryState WithAttempt(InMemoryState state, DeployAttempt attempt) =>
         state with { Attempts = [.. state.Attempts.Where(a => a.Id != attempt.Id), attempt] };
 
+    /// <summary>Every statement of the step on a copy of <paramref name="objects"/>, which is returned: all of them, or an exception.</summary>
+    private Dictionary<string, SchemaObject> RunAll(MigrationStep step, IReadOnlyDictionary<string, SchemaObject> objects, CancellationToken cancellationToken)
+    {
+        var copy = new Dictionary<string, SchemaObject>(objects, StringComparer.Ordinal);
+        for (var i = 0; i < step.Script.Statements.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Execute(step.Script.Statements[i], i + 1, copy);
+        }
+
+        return copy;
+    }
+
     /// <summary>Runs one statement on <paramref name="objects"/>; <c>lose lock</c> plays a connection reaper ending the lock's session.</summary>
     private void Execute(ScriptStatement statement, int number, Dictionary<string, SchemaObject> objects)
     {
@@ -323,13 +331,7 @@ internal sealed class InMemoryDatabase(InMemoryEngine engine, string name) : ITa
         {
             cancellationToken.ThrowIfCancellationRequested();
             _working = database.Claim(_working, step, context);
-            var objects = new Dictionary<string, SchemaObject>(_working.Objects, StringComparer.Ordinal);
-            for (var i = 0; i < step.Script.Statements.Count; i++)
-            {
-                database.Execute(step.Script.Statements[i], i + 1, objects);
-            }
-
-            _working = _working with { Objects = objects };
+            _working = _working with { Objects = database.RunAll(step, _working.Objects, cancellationToken) };
             return Task.CompletedTask;
         }
 
@@ -355,13 +357,7 @@ internal sealed class InMemoryDatabase(InMemoryEngine engine, string name) : ITa
 
         public Task ApplyAsync(MigrationStep step, CancellationToken cancellationToken)
         {
-            var objects = new Dictionary<string, SchemaObject>(_working.Objects, StringComparer.Ordinal);
-            for (var i = 0; i < step.Script.Statements.Count; i++)
-            {
-                database.Execute(step.Script.Statements[i], i + 1, objects);
-            }
-
-            _working = _working with { Objects = objects };
+            _working = _working with { Objects = database.RunAll(step, _working.Objects, cancellationToken) };
             return Task.CompletedTask;
         }
 
