@@ -143,6 +143,11 @@ internal static class CliOptions
         HelpName = "name",
     };
 
+    public static readonly Option<bool> FullValidation = new("--full-validation")
+    {
+        Description = "Prove every migration from an empty shadow database, trusting no cached state (MigrationFullValidation: CI, publish).",
+    };
+
     public static readonly Option<bool> AllowDataLoss = new("--allow-data-loss")
     {
         Description = "SQL Server: the deploy script may drop tables and columns with their data (MigrationAllowDataLoss).",

@@ -34,7 +34,7 @@ internal static class MigrateCommand
             Runner: false,
             [
                 CliOptions.Engine, CliOptions.Migration, CliOptions.DevConnectionVariable, CliOptions.DevDatabase, CliOptions.StateDirectory, CliOptions.LockTimeout,
-                CliOptions.Dacpac, CliOptions.SqlServerVersion, CliOptions.AllowDataLoss,
+                CliOptions.Dacpac, CliOptions.SqlServerVersion, CliOptions.AllowDataLoss, CliOptions.FullValidation,
             ],
             Verbs.DeployDevAsync),
         new("test", "Deploys to the dev database as deploy-dev does, then runs the Tests/ queries and writes a JUnit report. (dotnet build)",

@@ -380,7 +380,8 @@ internal static class Verbs
             arguments.GetValue(CliOptions.DevDatabase) == "none" ? DevDatabaseMode.None : DevDatabaseMode.Auto,
             arguments.GetValue(CliOptions.StateDirectory)!,
             LockWait(arguments),
-            model?.DevDeploy);
+            model?.DevDeploy,
+            arguments.GetValue(CliOptions.FullValidation));
     }
 
     /// <summary>

@@ -108,6 +108,9 @@ namespace MigrationTasks.Tasks
 
         public string DatabaseName { get; set; } = "";
 
+        /// <summary>MigrationFullValidation: the dev deploy proves every migration from an empty database, trusting no cache.</summary>
+        public bool FullValidation { get; set; }
+
         public string CodeAnalysisRules { get; set; } = "";
 
         /// <summary>The project's NoWarn and WarningsAsErrors, so that the CLI writes no output a promoted warning fails.</summary>
@@ -200,6 +203,7 @@ namespace MigrationTasks.Tasks
             Add(lines, "sql-server-version", SqlServerVersion);
             Add(lines, "dacpac", Dacpac);
             Add(lines, "allow-data-loss", AllowDataLoss ? "true" : "");
+            Add(lines, "full-validation", FullValidation ? "true" : "");
             Add(lines, "database-name", DatabaseName);
             Add(lines, "analysis-rules", CodeAnalysisRules);
             Add(lines, "no-warn", OneLine(NoWarn));

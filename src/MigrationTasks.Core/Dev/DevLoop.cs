@@ -23,36 +23,63 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
     }
 
     /// <summary>
-    /// MigrationDeployDev: apply every migration to an empty shadow database (proof that the whole chain builds a
-    /// database from nothing), then the pending ones to the dev database.
+    /// MigrationDeployDev: prove that the whole chain of migrations builds a database from nothing (on the local
+    /// throwaway server, from the cached state before the newest migration: see <see cref="StateCache"/>), then move
+    /// the dev database forward by what it lacks.
     /// </summary>
     public async Task DeployAsync(DevLoopOptions options, CancellationToken cancellationToken)
     {
         // Prepared again rather than trusted from the check step: that step may have run in an earlier build.
         var migrations = MigrationSource.Prepare(engine, options.Migrations);
-        await using var dev = await DevDatabase.OpenAsync(engine, options, fresh: true, reporter, cancellationToken);
+        await using var dev = await DevDatabase.OpenAsync(engine, options, reporter, cancellationToken);
         if (dev is null)
         {
             return;
         }
 
-        var runner = new MigrationRunner(reporter);
-        var context = ApplyContext.ForThisMachine();
-        if (dev.StartedEmpty)
+        // First, before any shadow work: is dev's history a prefix of the project's? A shared dev database that is
+        // not (an applied migration edited: MIG7001, …) fails here; the throwaway one is reset from the proven state.
+        var history = await dev.Database.ReadHistoryAsync(cancellationToken);
+        var reset = false;
+        try
         {
-            reporter.Info("The throwaway dev database starts empty, so deploying to it validates every migration from scratch.");
+            MigrationPlanner.Plan(migrations, history);
         }
-        else if (await IsEmptyAsync(dev.Database, cancellationToken))
+        catch (DiagnosticException refused) when (dev.IsThrowaway)
+        {
+            var first = refused.Diagnostics[0];
+            reporter.Info($"The throwaway dev database's history is not a prefix of the project's ({first.Code}" +
+                          (first.File is null ? "" : $" at {Path.GetFileName(first.File)}") + "); it is reset from the proven state instead.");
+            reset = true;
+        }
+
+        var empty = history.Count == 0 && (await dev.Database.ReadSchemaAsync(cancellationToken)).Objects.All(engine.IsBuiltIn);
+        var context = ApplyContext.ForThisMachine();
+        if (migrations.Count == 0)
+        {
+            // Nothing to prove.
+        }
+        else if (!dev.IsThrowaway && empty)
         {
             // A shadow would only repeat, on another empty database, the deploy about to happen here.
             reporter.Info($"{dev.Database.DisplayName} is empty, so deploying to it validates every migration from scratch.");
         }
-        else if (migrations.Count > 0)
+        else if (await dev.StartLocalServerAsync(reporter, cancellationToken) is { } server)
         {
-            await ValidateOnShadowAsync(dev.Database, migrations, runner, context, options, cancellationToken);
+            var head = await new StateCache(engine, server, options.StateDirectory, reporter).ProveAsync(migrations, options.FullValidation, cancellationToken);
+            // An empty throwaway dev database starts as a copy of the proven state: cheaper than applying it all again.
+            if (reset || (dev.IsThrowaway && empty))
+            {
+                await dev.ResetFromAsync(head, cancellationToken);
+                reporter.Info($"{dev.Database.DisplayName}: copied from the proven state (every migration but the newest).");
+            }
+        }
+        else
+        {
+            await ValidateOnShadowAsync(dev.Database, migrations, new MigrationRunner(reporter), context, options, cancellationToken);
         }
 
-        await runner.DeployAsync(dev.Database, migrations, context, options.LockWait, cancellationToken, options.SchemaDeploy);
+        await new MigrationRunner(reporter).DeployAsync(dev.Database, migrations, context, options.LockWait, cancellationToken, options.SchemaDeploy);
     }
 
     private async Task<bool> IsEmptyAsync(ITargetDatabase database, CancellationToken cancellationToken) =>
@@ -61,13 +88,14 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
     /// <summary>MigrationTest: run the database tests on the dev database and write the JUnit report.</summary>
     public async Task<IReadOnlyList<TestResult>> TestAsync(DevLoopOptions options, IReadOnlyList<string> tests, string junitPath, string suiteName, CancellationToken cancellationToken)
     {
-        await using var dev = await DevDatabase.OpenAsync(engine, options, fresh: false, reporter, cancellationToken);
+        await using var dev = await DevDatabase.OpenAsync(engine, options, reporter, cancellationToken);
         if (dev is null)
         {
             return [];
         }
 
-        if (dev.StartedEmpty)
+        // The deploy step's throwaway database is gone (obj/ wiped, a killed build): build it again before testing.
+        if (dev.IsThrowaway && await IsEmptyAsync(dev.Database, cancellationToken) && options.Migrations.Count > 0)
         {
             var migrations = MigrationSource.Prepare(engine, options.Migrations);
             await new MigrationRunner(reporter).DeployAsync(

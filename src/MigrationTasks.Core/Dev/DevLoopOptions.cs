@@ -10,10 +10,14 @@ namespace MigrationTasks.Dev;
 /// the migrations are applied and then applied by the same runner under the same deploy lock, as one more repeatable
 /// migration; null when the project has none.
 /// </param>
+/// <param name="FullValidation">
+/// Prove the chain from an empty database, trusting no cached state (<c>MigrationFullValidation</c>: CI, publish).
+/// </param>
 public sealed record DevLoopOptions(
     IReadOnlyList<string> Migrations,
     string ConnectionVariable,
     DevDatabaseMode Mode,
     string StateDirectory,
     TimeSpan LockWait,
-    ScriptGenerator? SchemaDeploy = null);
+    ScriptGenerator? SchemaDeploy = null,
+    bool FullValidation = false);
