@@ -11,12 +11,14 @@ public sealed class DevDatabase : IAsyncDisposable
 {
     private const string DatabaseName = "dev";
     private readonly IEphemeralServer? _server;
+    private readonly Func<CancellationToken, Task<ITargetDatabase>> _openSession;
 
-    private DevDatabase(ITargetDatabase database, IEphemeralServer? server, bool startedEmpty)
+    private DevDatabase(ITargetDatabase database, IEphemeralServer? server, bool startedEmpty, Func<CancellationToken, Task<ITargetDatabase>> openSession)
     {
         Database = database;
         _server = server;
         StartedEmpty = startedEmpty;
+        _openSession = openSession;
     }
 
     public ITargetDatabase Database { get; }
@@ -39,7 +41,11 @@ public sealed class DevDatabase : IAsyncDisposable
         var connectionString = Environment.GetEnvironmentVariable(options.ConnectionVariable);
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            return new DevDatabase(await engine.ConnectAsync(connectionString, cancellationToken), null, startedEmpty: false);
+            return new DevDatabase(
+                await engine.ConnectAsync(connectionString, cancellationToken),
+                null,
+                startedEmpty: false,
+                ct => engine.ConnectAsync(connectionString, ct));
         }
 
         var dataDirectory = Path.Combine(options.StateDirectory, "devdb");
@@ -64,7 +70,7 @@ public sealed class DevDatabase : IAsyncDisposable
         {
             var database = await server.OpenDatabaseAsync(DatabaseName, create: fresh, cancellationToken);
             reporter.Info($"Dev database: a throwaway {engine.Name} server ({database.DisplayName}), data in {dataDirectory}.");
-            return new DevDatabase(database, server, startedEmpty: fresh);
+            return new DevDatabase(database, server, startedEmpty: fresh, ct => server.OpenDatabaseAsync(DatabaseName, create: false, ct));
         }
         catch
         {
@@ -72,6 +78,12 @@ public sealed class DevDatabase : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Opens another session on the same database as <see cref="Database"/> (the same connection string, or the same
+    /// throwaway server), for work beside it such as tests in parallel; the caller disposes it, before this.
+    /// </summary>
+    public Task<ITargetDatabase> OpenSessionAsync(CancellationToken cancellationToken) => _openSession(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
