@@ -63,7 +63,7 @@ internal sealed class ParallelTestRun(
                                 $"{(alone.Passed ? "passed" : "failed without one")} alone: it waits on rows or locks another {runner.Noun} takes.");
                 }
 
-                result = alone;
+                result = _results[_reported] = alone;
             }
 
             runner.Report(Where, result);
