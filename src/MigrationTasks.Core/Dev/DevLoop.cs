@@ -87,7 +87,7 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         var stateFile = Path.Combine(options.StateDirectory, TestSelection.StateFileName);
         var devStateKey = await DevStateKeyAsync(dev.Database, cancellationToken);
         var selection = testsAlways
-            ? TestSelection.All(tests, "MigrationTestsAlways is true")
+            ? TestSelection.All(tests, "every test was asked for (MigrationTestsAlways or MigrationForceDeployDev)")
             : TestSelection.Choose(stateFile, tests, devStateKey);
         var ran = selection.ToRun.Count == 0
             ? []

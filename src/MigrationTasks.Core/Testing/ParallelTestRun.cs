@@ -31,10 +31,10 @@ internal sealed class ParallelTestRun(
     {
         _results = new TestResult?[_tests.Length];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var workers = new List<Task> { WorkAsync(first, stop) };
+        var workers = new List<Task> { StopAllOnFailureAsync(WorkAsync(first, stop), stop) };
         for (var i = 1; i < Math.Min(parallelism, _tests.Length); i++)
         {
-            workers.Add(WorkOnNewSessionAsync(stop));
+            workers.Add(StopAllOnFailureAsync(WorkOnNewSessionAsync(stop), stop));
         }
 
         try
@@ -114,19 +114,25 @@ internal sealed class ParallelTestRun(
 
     private async Task WorkAsync(ITargetDatabase session, CancellationTokenSource stop)
     {
+        int next;
+        while (!stop.IsCancellationRequested && (next = Interlocked.Increment(ref _taken)) < _tests.Length)
+        {
+            var (path, source) = _tests[next];
+            var result = await runner.RunOneAsync(session.RunTestAsync, path, source, stop.Token);
+            lock (_gate)
+            {
+                _results[next] = result;
+                ReportInOrder();
+            }
+        }
+    }
+
+    /// <summary>A worker's own failure (a lost connection, not a test's) ends the run: the others are cancelled, and it is what the run throws.</summary>
+    private async Task StopAllOnFailureAsync(Task worker, CancellationTokenSource stop)
+    {
         try
         {
-            int next;
-            while (!stop.IsCancellationRequested && (next = Interlocked.Increment(ref _taken)) < _tests.Length)
-            {
-                var (path, source) = _tests[next];
-                var result = await runner.RunOneAsync(session.RunTestAsync, path, source, stop.Token);
-                lock (_gate)
-                {
-                    _results[next] = result;
-                    ReportInOrder();
-                }
-            }
+            await worker;
         }
         catch (Exception e) when (!(e is OperationCanceledException && stop.IsCancellationRequested))
         {

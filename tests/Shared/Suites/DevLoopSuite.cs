@@ -250,7 +250,7 @@ public abstract class DevLoopSuite(EngineUnderTest engine)
         var (always, alwaysOutput) = await TestAsync(dev, tests, testsAlways: true);
 
         Assert.That(always.Select(r => r.Kept), Is.EqualTo(new[] { false, false }), alwaysOutput);
-        Assert.That(alwaysOutput, Does.Contain("2 of 2 tests ran: MigrationTestsAlways is true."));
+        Assert.That(alwaysOutput, Does.Contain("2 of 2 tests ran: every test was asked for (MigrationTestsAlways or MigrationForceDeployDev)."));
 
         File.WriteAllText(StateFile(dev), "{ \"format\": 1, \"devStateKey\": ");
         var (corrupt, corruptOutput) = await TestAsync(dev, tests);
