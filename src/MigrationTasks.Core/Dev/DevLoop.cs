@@ -105,16 +105,17 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
     }
 
     /// <summary>
-    /// The dev database's state as far as tests can tell, as a hash: which database, what its history says was
-    /// applied (a state-based project's deploy script is in it too, as R__deploy.sql), and which build of the tool
-    /// and engine judge the tests. A change runs every test again; a change no history shows (an edit by hand) is
+    /// The dev database's state as far as tests can tell, as a hash: the database's name (not its server's address: a
+    /// throwaway server listens on another port each time it starts), what its history says was applied, when (which
+    /// tells one database from another with the same migrations; a state-based project's deploy script is in it too,
+    /// as R__deploy.sql), and which build of the tool and engine judge the tests. A change runs every test again; a change no history shows (an edit by hand) is
     /// what MigrationForceDeployDev and MigrationTestsAlways are for.
     /// </summary>
     private async Task<string> DevStateKeyAsync(ITargetDatabase database, CancellationToken cancellationToken)
     {
         var key = new System.Text.StringBuilder()
             .Append(engine.Name).Append('\n')
-            .Append(database.DisplayName).Append('\n')
+            .Append(database.Name).Append('\n')
             .Append(typeof(DevLoop).Assembly.ManifestModule.ModuleVersionId).Append('\n')
             .Append(engine.GetType().Assembly.ManifestModule.ModuleVersionId).Append('\n');
         foreach (var row in await database.ReadHistoryAsync(cancellationToken))

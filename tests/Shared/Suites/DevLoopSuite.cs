@@ -146,6 +146,13 @@ public abstract class DevLoopSuite(EngineUnderTest engine)
             {
                 Assert.That(output.ToString(), Does.Contain($"Dev database: a throwaway {engine.Engine.Name} server").And.Not.Contain(DiagnosticCodes.NoDevDatabase));
                 Assert.That(results.Select(r => r.Passed), Is.EqualTo(new[] { true, true }), "the test step reopened the server the deploy step built: " + output);
+
+                // Started again, the server listens on another port: the same database still, so only the edited test runs.
+                project.Write("tests/ids_are_positive.sql", "SELECT id FROM customer WHERE id < 1;");
+                var again = new StringWriter();
+                var rerun = await new DevLoop(engine.Engine, new Reporter(again)).TestAsync(options, [test, another], Path.Combine(state, "tests.xml"), "Shop", CancellationToken.None);
+                Assert.That(rerun.Select(r => (r.Passed, r.Kept)), Is.EqualTo(new[] { (true, true), (true, false) }), again.ToString());
+                Assert.That(again.ToString(), Does.Contain("1 of 2 tests ran: inputs of 1 unchanged since they passed."));
             }
             else
             {
