@@ -48,7 +48,7 @@ public sealed class TestSelection
     {
         if (previous.DevStateKey != devStateKey)
         {
-            return All([.. tests.Select(t => t.Path)], "the dev database changed since the last run");
+            return All([.. tests.Select(t => t.Path)], "the dev database or the tool changed since the last run");
         }
 
         var toRun = new List<string>();

@@ -38,7 +38,7 @@ public sealed class TestSelectionTests
 
         Assert.That(selection.ToRun, Is.EqualTo(new[] { "a.sql" }));
         Assert.That(selection.Kept, Is.Empty);
-        Assert.That(selection.Summary(1), Is.EqualTo("1 of 1 tests ran: the dev database changed since the last run."));
+        Assert.That(selection.Summary(1), Is.EqualTo("1 of 1 tests ran: the dev database or the tool changed since the last run."));
     }
 
     [Test]

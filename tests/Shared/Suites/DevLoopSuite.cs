@@ -242,7 +242,7 @@ public abstract class DevLoopSuite(EngineUnderTest engine)
         var (results, output) = await TestAsync(dev, tests);
 
         Assert.That(results.Select(r => (r.Passed, r.Kept)), Is.EqualTo(new[] { (true, false), (true, false) }), output);
-        Assert.That(output, Does.Contain("2 of 2 tests ran: the dev database changed since the last run."));
+        Assert.That(output, Does.Contain("2 of 2 tests ran: the dev database or the tool changed since the last run."));
     }
 
     [Test]
