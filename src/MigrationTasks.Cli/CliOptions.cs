@@ -188,6 +188,11 @@ internal static class CliOptions
         DefaultValueFactory = _ => "MigrationTests",
     };
 
+    public static readonly Option<bool> TestsAlways = new("--tests-always")
+    {
+        Description = "Run every test, not only those new, changed or failed last time while the dev database is unchanged (MigrationTestsAlways).",
+    };
+
     public static readonly Option<string> StagingReportDirectory = new("--report-dir")
     {
         Description = "Where staging-report.json and staging-report.md are written (MigrationReportDirectory).",

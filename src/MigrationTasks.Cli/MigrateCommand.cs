@@ -40,8 +40,8 @@ internal static class MigrateCommand
         new("test", "Deploys to the dev database as deploy-dev does, then runs the Tests/ queries and writes a JUnit report. (dotnet build)",
             Runner: false,
             [
-                CliOptions.Engine, CliOptions.Migration, CliOptions.Test, CliOptions.JUnit, CliOptions.Suite, CliOptions.DevConnectionVariable, CliOptions.DevDatabase,
-                CliOptions.StateDirectory, CliOptions.LockTimeout, CliOptions.Dacpac, CliOptions.SqlServerVersion, CliOptions.AllowDataLoss,
+                CliOptions.Engine, CliOptions.Migration, CliOptions.Test, CliOptions.JUnit, CliOptions.Suite, CliOptions.TestsAlways, CliOptions.DevConnectionVariable,
+                CliOptions.DevDatabase, CliOptions.StateDirectory, CliOptions.LockTimeout, CliOptions.Dacpac, CliOptions.SqlServerVersion, CliOptions.AllowDataLoss,
             ],
             Verbs.TestAsync),
         new("validate-staging", "The staging gate: plan against staging, drift, data loss, Checks/, a rehearsal; writes staging-report.json and .md. (dotnet publish)",

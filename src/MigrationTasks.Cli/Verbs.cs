@@ -41,7 +41,7 @@ internal static class Verbs
         return null;
     }
 
-    /// <summary><c>migrate test</c>: the dev deploy, then Tests/, into a JUnit report.</summary>
+    /// <summary><c>migrate test</c>: the dev deploy, then Tests/ (those whose inputs changed, unless --tests-always), into a JUnit report.</summary>
     public static async Task<RunnerExitCode?> TestAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var engine = Engine(arguments);
@@ -50,6 +50,7 @@ internal static class Verbs
             arguments.GetValue(CliOptions.Test)!,
             arguments.GetValue(CliOptions.JUnit)!,
             arguments.GetValue(CliOptions.Suite)!,
+            arguments.GetValue(CliOptions.TestsAlways),
             cancellationToken);
         return null;
     }

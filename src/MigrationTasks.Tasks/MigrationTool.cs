@@ -54,6 +54,9 @@ namespace MigrationTasks.Tasks
 
         public string SuiteName { get; set; } = "";
 
+        /// <summary>MigrationTestsAlways: every test runs, not only those whose inputs changed.</summary>
+        public bool TestsAlways { get; set; }
+
         public string LockTimeout { get; set; } = "";
 
         /// <summary>MigrationStatementLockTimeout (seconds), carried in the release's manifest.</summary>
@@ -188,6 +191,7 @@ namespace MigrationTasks.Tasks
             Add(lines, "state-dir", StateDirectory);
             Add(lines, "junit", JUnitFile);
             Add(lines, "suite", SuiteName);
+            Add(lines, "tests-always", TestsAlways ? "true" : "");
             Add(lines, "lock-timeout", LockTimeout);
             Add(lines, "statement-lock-timeout", StatementLockTimeout);
             Add(lines, "report-dir", ReportDirectory);

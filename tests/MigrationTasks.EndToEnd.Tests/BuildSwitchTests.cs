@@ -118,6 +118,7 @@ public sealed class BuildSwitchTests
         Assert.That(forcedOutput, Does.Not.Contain("Checked "), "no check step: the dev deploy checks the migrations itself");
         Assert.That(forcedOutput, Does.Contain("up to date, no migration to apply"));
         Assert.That(forcedOutput, Does.Contain("3 test(s) passed, 0 failed"));
+        Assert.That(forcedOutput, Does.Contain("3 of 3 tests ran: every test was asked for"), "no earlier pass counts on a database changed where no input shows it");
 
         var (again, againOutput) = await project.BuildAsync(DevConnection(dev), "-v:d");
         Assert.That(again, Is.EqualTo(0), againOutput);

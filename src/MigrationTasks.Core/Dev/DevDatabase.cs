@@ -15,14 +15,17 @@ public sealed class DevDatabase : IAsyncDisposable
 
     private readonly IMigrationEngine _engine;
     private readonly string _dataDirectory;
+    private readonly Func<CancellationToken, Task<ITargetDatabase>> _openSession;
 
-    private DevDatabase(IMigrationEngine engine, string dataDirectory, ITargetDatabase database, IEphemeralServer? localServer, bool isThrowaway)
+    private DevDatabase(
+        IMigrationEngine engine, string dataDirectory, ITargetDatabase database, IEphemeralServer? localServer, bool isThrowaway, Func<CancellationToken, Task<ITargetDatabase>> openSession)
     {
         _engine = engine;
         _dataDirectory = dataDirectory;
         Database = database;
         LocalServer = localServer;
         IsThrowaway = isThrowaway;
+        _openSession = openSession;
     }
 
     public ITargetDatabase Database { get; private set; }
@@ -49,7 +52,8 @@ public sealed class DevDatabase : IAsyncDisposable
         var connectionString = Environment.GetEnvironmentVariable(options.ConnectionVariable);
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            return new DevDatabase(engine, dataDirectory, await engine.ConnectAsync(connectionString, cancellationToken), null, isThrowaway: false);
+            return new DevDatabase(
+                engine, dataDirectory, await engine.ConnectAsync(connectionString, cancellationToken), null, isThrowaway: false, ct => engine.ConnectAsync(connectionString, ct));
         }
 
         var (local, unavailable) = await TryStartLocalServerAsync(engine, dataDirectory, reporter, cancellationToken);
@@ -67,7 +71,7 @@ public sealed class DevDatabase : IAsyncDisposable
         {
             var database = await local.OpenDatabaseAsync(DatabaseName, create: true, cancellationToken);
             reporter.Info($"Dev database: a throwaway {engine.Name} server ({database.DisplayName}), data in {dataDirectory}.");
-            return new DevDatabase(engine, dataDirectory, database, local, isThrowaway: true);
+            return new DevDatabase(engine, dataDirectory, database, local, isThrowaway: true, ct => local.OpenDatabaseAsync(DatabaseName, create: false, ct));
         }
         catch
         {
@@ -92,6 +96,12 @@ public sealed class DevDatabase : IAsyncDisposable
         await LocalServer.CopyDatabaseAsync(state, DatabaseName, cancellationToken);
         Database = await LocalServer.OpenDatabaseAsync(DatabaseName, create: false, cancellationToken);
     }
+
+    /// <summary>
+    /// Opens another session on the same database as <see cref="Database"/> (the same connection string, or the same
+    /// throwaway server), for work beside it such as tests in parallel; the caller disposes it, before this.
+    /// </summary>
+    public Task<ITargetDatabase> OpenSessionAsync(CancellationToken cancellationToken) => _openSession(cancellationToken);
 
     /// <summary>The local server for the cached states beside a shared dev database, or null when none can run here.</summary>
     public async Task<IEphemeralServer?> StartLocalServerAsync(Reporter reporter, CancellationToken cancellationToken) =>

@@ -1,3 +1,4 @@
+using MigrationTasks.Common;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
 using MigrationTasks.Migrations;
@@ -86,7 +87,16 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         (await database.ReadHistoryAsync(cancellationToken)).Count == 0 && (await database.ReadSchemaAsync(cancellationToken)).Objects.All(engine.IsBuiltIn);
 
     /// <summary>MigrationTest: run the database tests on the dev database and write the JUnit report.</summary>
-    public async Task<IReadOnlyList<TestResult>> TestAsync(DevLoopOptions options, IReadOnlyList<string> tests, string junitPath, string suiteName, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<TestResult>> TestAsync(DevLoopOptions options, IReadOnlyList<string> tests, string junitPath, string suiteName, CancellationToken cancellationToken) =>
+        TestAsync(options, tests, junitPath, suiteName, testsAlways: false, cancellationToken);
+
+    /// <summary>
+    /// MigrationTest: run the database tests on the dev database, on several sessions at once, and write the JUnit
+    /// report of every test. Unless <paramref name="testsAlways"/>, only the tests <see cref="TestSelection"/> picks
+    /// run, and the others keep the pass recorded in the state folder's <see cref="TestSelection.StateFileName"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<TestResult>> TestAsync(
+        DevLoopOptions options, IReadOnlyList<string> tests, string junitPath, string suiteName, bool testsAlways, CancellationToken cancellationToken)
     {
         await using var dev = await DevDatabase.OpenAsync(engine, options, reporter, cancellationToken);
         if (dev is null)
@@ -102,9 +112,48 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
                 dev.Database, migrations, ApplyContext.ForThisMachine(), options.LockWait, cancellationToken, options.SchemaDeploy);
         }
 
-        var results = await new DatabaseTestRunner(engine, reporter).RunAsync(dev.Database, tests, cancellationToken);
+        var stateFile = Path.Combine(options.StateDirectory, TestSelection.StateFileName);
+        var devStateKey = await DevStateKeyAsync(dev.Database, cancellationToken);
+        var selection = testsAlways
+            ? TestSelection.All(tests, "every test was asked for (MigrationTestsAlways or MigrationForceDeployDev)")
+            : TestSelection.Choose(stateFile, tests, devStateKey);
+        var ran = selection.ToRun.Count == 0
+            ? []
+            : await new DatabaseTestRunner(engine, reporter).RunAsync(
+                dev.Database, dev.OpenSessionAsync, DatabaseTestRunner.DefaultParallelism, selection.ToRun, cancellationToken);
+        var results = selection.Combine(ran);
+        reporter.Info(selection.Summary(ran.Count));
         JUnitReport.Write(junitPath, suiteName, results);
+        if (TestSelectionState.Of(devStateKey, results).Write(stateFile) is { } whyNot)
+        {
+            reporter.Info($"The tests' outcomes could not be recorded in {stateFile} ({whyNot}): the next build runs every test.");
+        }
+
         return results;
+    }
+
+    /// <summary>
+    /// The dev database's state as far as tests can tell, as a hash: the database's name (not its server's address: a
+    /// throwaway server listens on another port each time it starts), what its history says was applied, when (which
+    /// tells one database from another with the same migrations; a state-based project's deploy script is in it too,
+    /// as R__deploy.sql), and which build of the tool and engine judge the tests. A change runs every test again; a change no history shows (an edit by hand) is
+    /// what MigrationForceDeployDev and MigrationTestsAlways are for.
+    /// </summary>
+    private async Task<string> DevStateKeyAsync(ITargetDatabase database, CancellationToken cancellationToken)
+    {
+        var key = new System.Text.StringBuilder()
+            .Append(engine.Name).Append('\n')
+            .Append(database.Name).Append('\n')
+            .Append(typeof(DevLoop).Assembly.ManifestModule.ModuleVersionId).Append('\n')
+            .Append(engine.GetType().Assembly.ManifestModule.ModuleVersionId).Append('\n');
+        foreach (var row in await database.ReadHistoryAsync(cancellationToken))
+        {
+            key.Append(row.Id).Append('|').Append(row.Script).Append('|').Append(row.Checksum).Append('|').Append(row.Outcome)
+                .Append('|').Append(row.StatementsApplied).Append('|').Append(row.FinishedAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
+                .Append('\n');
+        }
+
+        return Sha256.Hex(key.ToString());
     }
 
     private async Task ValidateOnShadowAsync(
