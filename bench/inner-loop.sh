@@ -284,6 +284,8 @@ version="0.1.0-bench.$(date -u +%Y%m%d%H%M%S)"
 say "Packing MigrationTasks $version into artifacts/packages"
 dotnet pack nuget/MigrationTasks.Package.csproj -c Release -o artifacts/packages -p:Version="$version" -nologo -v:q >>"$log" 2>&1
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+# The last commit that changed the product rather than the benchmarks or the docs: what the figures are of.
+product_commit="$(git log -1 --format=%h -- . ':!bench' ':!docs' 2>/dev/null || echo unknown)"
 dirty="$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)"
 
 cp samples/Directory.Build.props samples/Directory.Build.targets samples/Directory.Packages.props "$work/"
@@ -348,7 +350,7 @@ elapsed="$(awk -v s="$started_at" -v e="$EPOCHREALTIME" 'BEGIN { printf "%d min 
 load_range="$(printf '%s\n' "${loads[@]}" | sort -g | sed -n '1p;$p' | paste -sd'-' - | sed 's/-/–/')"
 
 {
-  echo "## Inner loop: build time against the size of the history (run of $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit$dirty)"
+  echo "## Inner loop: build time against the size of the history (run of $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit$dirty, product code of $product_commit)"
   echo
   echo "Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
        "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}'), .NET SDK $(dotnet --version);" \
