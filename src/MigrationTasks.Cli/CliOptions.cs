@@ -181,6 +181,19 @@ internal static class CliOptions
         Required = true,
     };
 
+    /// <summary>deploy-dev's --junit: optional there; given, the tests run right after the deploy, in the same process.</summary>
+    public static readonly Option<string?> JUnitAfterDeploy = new("--junit")
+    {
+        Description = "Run the --test queries right after the deploy, as the test verb does, and write this JUnit report (what `dotnet build` does when it deploys).",
+        HelpName = "file",
+    };
+
+    public static readonly Option<string?> DeployedStamp = new("--deployed-stamp")
+    {
+        Description = "A file written once the deploy succeeded, before the tests run (the build's deploy stamp).",
+        HelpName = "file",
+    };
+
     public static readonly Option<string> Suite = new("--suite")
     {
         Description = "The test suite's name in the JUnit report.",

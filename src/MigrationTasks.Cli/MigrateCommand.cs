@@ -30,11 +30,12 @@ internal static class MigrateCommand
                 CliOptions.TreatWarningsAsErrors,
             ],
             Verbs.BuildDacpacAsync),
-        new("deploy-dev", "Deploys the migrations (SQL Server with a dacpac: the dacpac) to the dev database. (dotnet build)",
+        new("deploy-dev", "Deploys the migrations (SQL Server with a dacpac: the dacpac) to the dev database; with --junit, then runs the Tests/ queries as test does. (dotnet build)",
             Runner: false,
             [
                 CliOptions.Engine, CliOptions.Migration, CliOptions.DevConnectionVariable, CliOptions.DevDatabase, CliOptions.StateDirectory, CliOptions.LockTimeout,
                 CliOptions.Dacpac, CliOptions.SqlServerVersion, CliOptions.AllowDataLoss, CliOptions.FullValidation,
+                CliOptions.Test, CliOptions.JUnitAfterDeploy, CliOptions.Suite, CliOptions.TestsAlways, CliOptions.DeployedStamp,
             ],
             Verbs.DeployDevAsync),
         new("test", "Deploys to the dev database as deploy-dev does, then runs the Tests/ queries and writes a JUnit report. (dotnet build)",

@@ -37,7 +37,8 @@ internal static class Verbs
     public static async Task<RunnerExitCode?> DeployDevAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var engine = Engine(arguments);
-        await new DevLoop(engine, reporter).DeployAsync(DevOptions(engine, arguments, reporter, reportIgnoredMigrations: true), cancellationToken);
+        await new DevLoop(engine, reporter).DeployAsync(DevOptions(engine, arguments, reporter, reportIgnoredMigrations: true), cancellationToken,
+            DevTests(arguments, arguments.GetValue(CliOptions.JUnitAfterDeploy), arguments.GetValue(CliOptions.DeployedStamp)));
         return null;
     }
 
@@ -45,13 +46,7 @@ internal static class Verbs
     public static async Task<RunnerExitCode?> TestAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var engine = Engine(arguments);
-        await new DevLoop(engine, reporter).TestAsync(
-            DevOptions(engine, arguments, reporter, reportIgnoredMigrations: false),
-            arguments.GetValue(CliOptions.Test)!,
-            arguments.GetValue(CliOptions.JUnit)!,
-            arguments.GetValue(CliOptions.Suite)!,
-            arguments.GetValue(CliOptions.TestsAlways),
-            cancellationToken);
+        await new DevLoop(engine, reporter).TestAsync(DevOptions(engine, arguments, reporter, reportIgnoredMigrations: false), DevTests(arguments, arguments.GetValue(CliOptions.JUnit)!, deployedStamp: null)!, cancellationToken);
         return null;
     }
 
@@ -124,6 +119,17 @@ internal static class Verbs
 
         return null;
     }
+
+    /// <summary>The tests the options name (--junit says there are), or null: deploy-dev then deploys only.</summary>
+    private static DevTests? DevTests(ParseResult arguments, string? junit, string? deployedStamp) =>
+        junit is { Length: > 0 }
+            ? new DevTests(
+                arguments.GetValue(CliOptions.Test)!,
+                junit,
+                arguments.GetValue(CliOptions.Suite)!,
+                arguments.GetValue(CliOptions.TestsAlways),
+                deployedStamp)
+            : null;
 
     private static readonly Task<RunnerExitCode?> NoExitCode = Task.FromResult<RunnerExitCode?>(null);
 

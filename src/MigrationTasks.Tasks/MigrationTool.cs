@@ -57,6 +57,9 @@ namespace MigrationTasks.Tasks
         /// <summary>MigrationTestsAlways: every test runs, not only those whose inputs changed.</summary>
         public bool TestsAlways { get; set; }
 
+        /// <summary>deploy-dev with tests: the deploy's stamp, which the CLI writes once the deploy succeeded.</summary>
+        public string DeployedStamp { get; set; } = "";
+
         public string LockTimeout { get; set; } = "";
 
         /// <summary>MigrationStatementLockTimeout (seconds), carried in the release's manifest.</summary>
@@ -192,6 +195,7 @@ namespace MigrationTasks.Tasks
             Add(lines, "junit", JUnitFile);
             Add(lines, "suite", SuiteName);
             Add(lines, "tests-always", TestsAlways ? "true" : "");
+            Add(lines, "deployed-stamp", DeployedStamp);
             Add(lines, "lock-timeout", LockTimeout);
             Add(lines, "statement-lock-timeout", StatementLockTimeout);
             Add(lines, "report-dir", ReportDirectory);

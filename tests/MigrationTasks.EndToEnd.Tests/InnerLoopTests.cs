@@ -72,6 +72,31 @@ public sealed class InnerLoopTests
     }
 
     [Test]
+    public async Task A_new_migration_and_its_tests_run_in_one_process_and_a_failing_test_does_not_deploy_again()
+    {
+        var project = await DatabaseProject.FromSampleAsync("PgShop");
+        var (first, firstOutput) = await project.BuildAsync();
+        Assert.That(first, Is.EqualTo(0), firstOutput);
+
+        project.Write("Migrations/V6__product_stock.sql", "ALTER TABLE product ADD COLUMN stock integer NOT NULL DEFAULT 0;");
+        var test = project.Write("Tests/stock_is_never_zero.sql", "SELECT id FROM product WHERE stock = 0;");
+        var (failed, failedOutput) = await project.BuildAsync(null, "-v:d");
+
+        Assert.That(failed, Is.Not.EqualTo(0));
+        Assert.That(failedOutput, Does.Contain($"{test}(1,1): error MIG3001: test failed"));
+        Assert.That(System.Text.RegularExpressions.Regex.Matches(failedOutput, "Task \"MigrationTool\"").Count, Is.EqualTo(1),
+            "the deploy and the tests ran in one process: " + failedOutput);
+
+        project.Write("Tests/stock_is_never_zero.sql", "SELECT id FROM product WHERE stock < 0;");
+        var (fixedBuild, fixedOutput) = await project.BuildAsync(null, "-v:d");
+
+        Assert.That(fixedBuild, Is.EqualTo(0), fixedOutput);
+        Assert.That(fixedOutput, Does.Contain("Skipping target \"_MigrationDeployDev\" because all output files are up-to-date"),
+            "the deploy had succeeded: only the tests run again");
+        Assert.That(fixedOutput, Does.Contain("1 of 4 tests ran"));
+    }
+
+    [Test]
     public async Task A_shared_dev_database_with_an_edited_applied_migration_fails_MIG7001_before_any_shadow_work()
     {
         var project = await DatabaseProject.FromSampleAsync("PgShop");

@@ -123,11 +123,33 @@ public sealed class DevDatabase : IAsyncDisposable
     private static async Task<(IEphemeralServer? Server, string? Unavailable)> TryStartLocalServerAsync(
         IMigrationEngine engine, string dataDirectory, Reporter reporter, CancellationToken cancellationToken)
     {
+        // One build of the project at a time uses its server (the IDE's and a terminal's would stop, rename and drop
+        // each other's work); released when the server stops, or by the system when the process is killed.
+        var exclusive = await StateDirectoryLock.AcquireAsync(Path.GetDirectoryName(Path.GetFullPath(dataDirectory))!, cancellationToken);
+        try
+        {
+            var server = await StartAsync(engine, dataDirectory, reporter, cancellationToken);
+            return (new LockedServer(server, exclusive), null);
+        }
+        catch (EphemeralServerUnavailableException e)
+        {
+            exclusive.Dispose();
+            return (null, e.Message);
+        }
+        catch
+        {
+            exclusive.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<IEphemeralServer> StartAsync(IMigrationEngine engine, string dataDirectory, Reporter reporter, CancellationToken cancellationToken)
+    {
         if (Directory.Exists(dataDirectory))
         {
             try
             {
-                return (await engine.StartEphemeralServerAsync(dataDirectory, fresh: false, cancellationToken), null);
+                return await engine.StartEphemeralServerAsync(dataDirectory, fresh: false, cancellationToken);
             }
             catch (EphemeralServerUnavailableException e)
             {
@@ -135,13 +157,34 @@ public sealed class DevDatabase : IAsyncDisposable
             }
         }
 
-        try
+        return await engine.StartEphemeralServerAsync(dataDirectory, fresh: true, cancellationToken);
+    }
+
+    /// <summary>The local server, holding the state folder's lock until it is stopped.</summary>
+    private sealed class LockedServer(IEphemeralServer server, IDisposable exclusive) : IEphemeralServer
+    {
+        public string Version => server.Version;
+
+        public Task<ITargetDatabase> OpenDatabaseAsync(string name, bool create, CancellationToken cancellationToken) => server.OpenDatabaseAsync(name, create, cancellationToken);
+
+        public Task<IReadOnlyList<string>> ListDatabasesAsync(CancellationToken cancellationToken) => server.ListDatabasesAsync(cancellationToken);
+
+        public Task CopyDatabaseAsync(string source, string target, CancellationToken cancellationToken) => server.CopyDatabaseAsync(source, target, cancellationToken);
+
+        public Task RenameDatabaseAsync(string name, string newName, CancellationToken cancellationToken) => server.RenameDatabaseAsync(name, newName, cancellationToken);
+
+        public Task DropDatabaseAsync(string name, CancellationToken cancellationToken) => server.DropDatabaseAsync(name, cancellationToken);
+
+        public async ValueTask DisposeAsync()
         {
-            return (await engine.StartEphemeralServerAsync(dataDirectory, fresh: true, cancellationToken), null);
-        }
-        catch (EphemeralServerUnavailableException e)
-        {
-            return (null, e.Message);
+            try
+            {
+                await server.DisposeAsync();
+            }
+            finally
+            {
+                exclusive.Dispose();
+            }
         }
     }
 }

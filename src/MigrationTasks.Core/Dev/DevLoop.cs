@@ -28,7 +28,11 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
     /// throwaway server, from the cached state before the newest migration: see <see cref="StateCache"/>), then move
     /// the dev database forward by what it lacks.
     /// </summary>
-    public async Task DeployAsync(DevLoopOptions options, CancellationToken cancellationToken)
+    /// <param name="thenTests">
+    /// The tests to run on the dev database once it is deployed, in the same process and session (the build's
+    /// MigrationTest, when the build deploys: one process and one server start fewer); null to deploy only.
+    /// </param>
+    public async Task DeployAsync(DevLoopOptions options, CancellationToken cancellationToken, DevTests? thenTests = null)
     {
         // Prepared again rather than trusted from the check step: that step may have run in an earlier build.
         var migrations = MigrationSource.Prepare(engine, options.Migrations);
@@ -81,6 +85,16 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         }
 
         await new MigrationRunner(reporter).DeployAsync(dev.Database, migrations, context, options.LockWait, cancellationToken, options.SchemaDeploy);
+        if (thenTests is not null)
+        {
+            // The deploy's own stamp, written now: tests that fail next do not make the next build deploy again.
+            if (thenTests.DeployedStamp is { } stamp)
+            {
+                File.WriteAllText(stamp, "");
+            }
+
+            await RunTestsAsync(dev, options, thenTests, cancellationToken);
+        }
     }
 
     private async Task<bool> IsEmptyAsync(ITargetDatabase database, CancellationToken cancellationToken) =>
@@ -88,15 +102,14 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
 
     /// <summary>MigrationTest: run the database tests on the dev database and write the JUnit report.</summary>
     public Task<IReadOnlyList<TestResult>> TestAsync(DevLoopOptions options, IReadOnlyList<string> tests, string junitPath, string suiteName, CancellationToken cancellationToken) =>
-        TestAsync(options, tests, junitPath, suiteName, testsAlways: false, cancellationToken);
+        TestAsync(options, new DevTests(tests, junitPath, suiteName), cancellationToken);
 
     /// <summary>
     /// MigrationTest: run the database tests on the dev database, on several sessions at once, and write the JUnit
     /// report of every test. Unless <paramref name="testsAlways"/>, only the tests <see cref="TestSelection"/> picks
     /// run, and the others keep the pass recorded in the state folder's <see cref="TestSelection.StateFileName"/>.
     /// </summary>
-    public async Task<IReadOnlyList<TestResult>> TestAsync(
-        DevLoopOptions options, IReadOnlyList<string> tests, string junitPath, string suiteName, bool testsAlways, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TestResult>> TestAsync(DevLoopOptions options, DevTests tests, CancellationToken cancellationToken)
     {
         await using var dev = await DevDatabase.OpenAsync(engine, options, reporter, cancellationToken);
         if (dev is null)
@@ -112,18 +125,23 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
                 dev.Database, migrations, ApplyContext.ForThisMachine(), options.LockWait, cancellationToken, options.SchemaDeploy);
         }
 
+        return await RunTestsAsync(dev, options, tests, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<TestResult>> RunTestsAsync(DevDatabase dev, DevLoopOptions options, DevTests tests, CancellationToken cancellationToken)
+    {
         var stateFile = Path.Combine(options.StateDirectory, TestSelection.StateFileName);
         var devStateKey = await DevStateKeyAsync(dev.Database, cancellationToken);
-        var selection = testsAlways
-            ? TestSelection.All(tests, "every test was asked for (MigrationTestsAlways or MigrationForceDeployDev)")
-            : TestSelection.Choose(stateFile, tests, devStateKey);
+        var selection = tests.Always
+            ? TestSelection.All(tests.Files, "every test was asked for (MigrationTestsAlways or MigrationForceDeployDev)")
+            : TestSelection.Choose(stateFile, tests.Files, devStateKey);
         var ran = selection.ToRun.Count == 0
             ? []
             : await new DatabaseTestRunner(engine, reporter).RunAsync(
                 dev.Database, dev.OpenSessionAsync, DatabaseTestRunner.DefaultParallelism, selection.ToRun, cancellationToken);
         var results = selection.Combine(ran);
         reporter.Info(selection.Summary(ran.Count));
-        JUnitReport.Write(junitPath, suiteName, results);
+        JUnitReport.Write(tests.JUnitPath, tests.SuiteName, results);
         if (TestSelectionState.Of(devStateKey, results).Write(stateFile) is { } whyNot)
         {
             reporter.Info($"The tests' outcomes could not be recorded in {stateFile} ({whyNot}): the next build runs every test.");

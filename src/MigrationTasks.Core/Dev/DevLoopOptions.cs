@@ -21,3 +21,11 @@ public sealed record DevLoopOptions(
     TimeSpan LockWait,
     ScriptGenerator? SchemaDeploy = null,
     bool FullValidation = false);
+
+/// <summary>The build's database tests: the Tests/ files, the JUnit report to write, its suite name.</summary>
+/// <param name="Always">Run every test, not only those <see cref="Testing.TestSelection"/> picks (MigrationTestsAlways).</param>
+/// <param name="DeployedStamp">
+/// When the tests run right after the dev deploy: the deploy step's stamp, written once the deploy succeeded, so
+/// that failing tests do not make the next build deploy again.
+/// </param>
+public sealed record DevTests(IReadOnlyList<string> Files, string JUnitPath, string SuiteName, bool Always = false, string? DeployedStamp = null);

@@ -53,13 +53,13 @@ public sealed class StateCache
     }
 
     /// <summary>
-    /// Proves the chain and returns the name of the head state's database (to reset a throwaway dev database from).
+    /// Proves the chain and returns the name of the head state's database (the caller holds the server, and with it
+    /// the state folder's lock: see <see cref="DevDatabase"/>) (to reset a throwaway dev database from).
     /// Throws the migration's diagnostic (MIG7003-style, at its file and line) when one fails.
     /// </summary>
     /// <param name="fromScratch">Ignore every cached state and build the head from an empty database.</param>
     public async Task<string> ProveAsync(IReadOnlyList<(MigrationFile File, PreparedScript Script)> migrations, bool fromScratch, CancellationToken cancellationToken)
     {
-        using var exclusive = await StateDirectoryLock.AcquireAsync(_stateDirectory, cancellationToken);
         var clock = Stopwatch.StartNew();
         var chain = MigrationPlanner.Plan(migrations, []).Pending;
         // The head ends before the newest versioned migration (none: the head is the empty database).

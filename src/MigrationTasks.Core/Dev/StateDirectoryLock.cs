@@ -3,9 +3,9 @@ using MigrationTasks.Diagnostics;
 namespace MigrationTasks.Dev;
 
 /// <summary>
-/// One build at a time works on a project's cached states (two builds of one project at once, say the IDE's and a
-/// terminal's, would rename and drop each other's databases): an exclusive lock on a file in the state folder,
-/// which the operating system releases when the process ends, however it ends.
+/// One build at a time uses a project's throwaway local server, its dev database and cached states (two builds of one
+/// project at once, say the IDE's and a terminal's, would stop, rename and drop each other's work): an exclusive lock
+/// on a file in the state folder, which the operating system releases when the process ends, however it ends.
 /// </summary>
 internal sealed class StateDirectoryLock : IDisposable
 {
@@ -18,7 +18,7 @@ internal sealed class StateDirectoryLock : IDisposable
     public static async Task<StateDirectoryLock> AcquireAsync(string stateDirectory, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(stateDirectory);
-        var path = Path.Combine(stateDirectory, "states.lock");
+        var path = Path.Combine(stateDirectory, "server.lock");
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
@@ -34,7 +34,7 @@ internal sealed class StateDirectoryLock : IDisposable
             {
                 throw new DiagnosticException(Diagnostic.Error(
                     DiagnosticCodes.LockTimeout,
-                    $"another build of this project has held its cached states for {MaxWait.TotalMinutes:0} minutes ({path} is locked). " +
+                    $"another build of this project has held its throwaway server for {MaxWait.TotalMinutes:0} minutes ({path} is locked). " +
                     "Wait for that build to end, or end it if it is stuck, and build again.",
                     path));
             }

@@ -278,7 +278,7 @@ public abstract class DevLoopSuite(EngineUnderTest engine)
     private static async Task<(IReadOnlyList<TestResult> Results, string Output)> TestAsync(Workspace dev, IReadOnlyList<string> tests, bool testsAlways = false)
     {
         var output = new StringWriter();
-        var results = await new DevLoop(dev.Engine, new Reporter(output)).TestAsync(Options(dev), tests, Junit(dev), "Shop", testsAlways, CancellationToken.None);
+        var results = await new DevLoop(dev.Engine, new Reporter(output)).TestAsync(Options(dev), new DevTests(tests, Junit(dev), "Shop", testsAlways), CancellationToken.None);
         return (results, output.ToString());
     }
 
