@@ -85,6 +85,27 @@ public sealed class StateCacheTests
     }
 
     [Test]
+    public async Task Beside_a_shared_dev_database_the_cached_states_live_on_the_local_throwaway_server_only()
+    {
+        using var project = Project.Create(3);
+        var shared = await PostgresServer.CreateDatabaseAsync();
+        Assert.That((await project.DeployAsync(shared)).Problems, Is.Empty);
+        project.Write("V4__m4.sql", "CREATE TABLE t4 (id int);");
+        Assert.That((await project.DeployAsync(shared)).Problems, Is.Empty);
+
+        project.Write("V5__m5.sql", "CREATE TABLE t5 (id int);");
+        var (problems, output) = await project.DeployAsync(shared);
+
+        Assert.That(problems, Is.Empty, output);
+        Assert.That(output, Does.Contain("from the cached state after 3 migration(s): 1 applied to the cached state, 1 newest rehearsed"));
+        Assert.That(await PostgresServer.QueryAsync(shared, "SELECT count(*) FROM pg_database WHERE datname LIKE 'mt\\_%'"),
+            Is.EqualTo(new[] { new[] { "0" } }), "nothing of the cache on the shared server");
+        Assert.That(await PostgresServer.QueryAsync(shared, "SELECT count(*) FROM migrationtasks.history"), Is.EqualTo(new[] { new[] { "5" } }));
+        await using var server = await project.StartServerAsync();
+        Assert.That(await server.DatabasesAsync(), Does.Not.Contain("dev"), "no throwaway dev database beside a shared one");
+    }
+
+    [Test]
     public async Task A_failing_newest_migration_fails_at_its_line_and_leaves_the_cached_state_and_dev_as_they_were()
     {
         using var project = Project.Create(4);
