@@ -22,6 +22,8 @@ namespace MigrationTasks.Dev;
 /// transaction that is rolled back, so that editing the newest migration again finds the head unchanged. A tail that
 /// cannot run in a transaction, or fails in one (e.g. an enum value used in the transaction that added it), is
 /// applied for real to a copy of the head, which is dropped.</item>
+/// <item><b>checkpoints</b>: copies of the head left every <see cref="DefaultCheckpointEvery"/> migrations as it moves
+/// forward, so that an edited older migration is proven from the checkpoint before it.</item>
 /// </list>
 /// Measured on PostgreSQL 15 with 2,000 migrations (151 MB): applying them all takes 5.7 s with psql, copying the
 /// database 0.69 s, a rolled-back transaction costs nothing more than the migration: hence rehearse rather than copy.
@@ -30,6 +32,13 @@ public sealed class StateCache
 {
     /// <summary>Cached states kept besides the head of this build, most recently used first (other branches).</summary>
     private const int OtherStatesKept = 2;
+
+    /// <summary>
+    /// Moving forward, the head also leaves a copy of itself every this many migrations (a copy of a 500-migration
+    /// state costs about 0.2 s, once): an edited older migration is then proven from the checkpoint before it
+    /// instead of from an empty database.
+    /// </summary>
+    public const int DefaultCheckpointEvery = 500;
 
     private const string StatePrefix = "mt_state_";
     private const string ScratchName = "mt_shadow";
@@ -40,9 +49,11 @@ public sealed class StateCache
     private readonly string _stateDirectory;
     private readonly Reporter _reporter;
     private readonly string _salt;
+    private readonly int _checkpointEvery;
 
-    public StateCache(IMigrationEngine engine, IEphemeralServer server, string stateDirectory, Reporter reporter)
+    public StateCache(IMigrationEngine engine, IEphemeralServer server, string stateDirectory, Reporter reporter, int checkpointEvery = DefaultCheckpointEvery)
     {
+        _checkpointEvery = checkpointEvery;
         _engine = engine;
         _server = server;
         _stateDirectory = stateDirectory;
@@ -79,6 +90,14 @@ public sealed class StateCache
         else
         {
             how = $"from the cached state after {length} migration(s)";
+            if (length < headLength && length % _checkpointEvery == 0)
+            {
+                // A checkpoint stays for the next edit of an older migration: the head moves forward on a copy.
+                var copy = StateName(keys[length]) + "_new";
+                await _server.DropDatabaseAsync(copy, cancellationToken);
+                await _server.CopyDatabaseAsync(state, copy, cancellationToken);
+                state = copy;
+            }
         }
 
         var head = StateName(keys[headLength]);
@@ -92,7 +111,7 @@ public sealed class StateCache
         var advanced = headLength - length;
         var tail = chain.Skip(headLength).ToList();
         var tailProof = await ProveTailAsync(head, migrations, tail, cancellationToken);
-        await KeepAsync(head, databases, cancellationToken);
+        await KeepAsync(head, keys.Where((_, k) => k % _checkpointEvery == 0 && k > 0 && k < headLength).Select(StateName), cancellationToken);
         _reporter.Info($"Shadow: every migration proven {how}: {advanced} applied to the cached state, " +
                        $"{tail.Count} newest {tailProof}; {clock.ElapsedMilliseconds} ms.");
         return head;
@@ -113,13 +132,26 @@ public sealed class StateCache
             return;
         }
 
-        var headFiles = chain.Take(to).Select(s => s.File.Path).ToHashSet(StringComparer.Ordinal);
-        var head = migrations.Where(m => headFiles.Contains(m.File.Path)).ToList();
         var runner = new MigrationRunner(_reporter);
         try
         {
-            await using var database = await OpenShadowAsync(state, cancellationToken);
-            await runner.DeployAsync(database, head, ApplyContext.ForThisMachine(), MigrationRunner.DefaultLockWait, cancellationToken);
+            // Stops at every checkpoint on the way, where a copy is kept (see CheckpointEvery), then at the head.
+            var stops = Enumerable.Range(from + 1, to - from).Where(k => k % _checkpointEvery == 0 && k < to).Append(to);
+            foreach (var stop in stops)
+            {
+                var files = chain.Take(stop).Select(s => s.File.Path).ToHashSet(StringComparer.Ordinal);
+                await using (var database = await OpenShadowAsync(state, cancellationToken))
+                {
+                    await runner.DeployAsync(database, [.. migrations.Where(m => files.Contains(m.File.Path))], ApplyContext.ForThisMachine(), MigrationRunner.DefaultLockWait, cancellationToken);
+                }
+
+                if (stop < to)
+                {
+                    await _server.DropDatabaseAsync(StateName(keys[stop]), cancellationToken);
+                    await _server.CopyDatabaseAsync(state, StateName(keys[stop]), cancellationToken);
+                    _reporter.Info($"Shadow: the state after {stop} migration(s) is kept as a checkpoint, for edits of older migrations.");
+                }
+            }
         }
         catch (DiagnosticException)
         {
@@ -223,16 +255,25 @@ public sealed class StateCache
         return $"proven on a copy of the cached state, each in its own transaction, since {why}";
     }
 
-    /// <summary>Keeps the head and the most recently used other states; drops the rest (and leftovers of killed runs).</summary>
-    private async Task KeepAsync(string head, IReadOnlyList<string> databases, CancellationToken cancellationToken)
+    /// <summary>
+    /// Keeps the head, the checkpoints before it and the most recently used other states; drops the rest (and
+    /// leftovers of killed runs).
+    /// </summary>
+    private async Task KeepAsync(string head, IEnumerable<string> checkpoints, CancellationToken cancellationToken)
     {
+        var databases = await _server.ListDatabasesAsync(cancellationToken);
+        var ours = checkpoints.Append(head).Where(d => databases.Contains(d, StringComparer.Ordinal)).ToList();
         var index = ReadIndex();
-        index[head] = DateTimeOffset.UtcNow;
-        var kept = index.Where(e => e.Key != head && databases.Contains(e.Key, StringComparer.Ordinal))
+        foreach (var name in ours)
+        {
+            index[name] = DateTimeOffset.UtcNow;
+        }
+
+        var kept = index.Where(e => !ours.Contains(e.Key) && databases.Contains(e.Key, StringComparer.Ordinal))
             .OrderByDescending(e => e.Value)
             .Take(OtherStatesKept)
             .Select(e => e.Key)
-            .Append(head)
+            .Concat(ours)
             .ToHashSet(StringComparer.Ordinal);
         foreach (var name in databases.Where(d => d.StartsWith(StatePrefix, StringComparison.Ordinal) && !kept.Contains(d)))
         {

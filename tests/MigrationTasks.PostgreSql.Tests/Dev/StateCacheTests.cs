@@ -146,6 +146,28 @@ public sealed class StateCacheTests
     }
 
     [Test]
+    public async Task An_edited_old_migration_is_proven_from_the_checkpoint_before_it()
+    {
+        using var project = Project.Create(10);
+        await using (var server = await Engine.StartEphemeralServerAsync(System.IO.Path.Combine(project.StateDirectory, "devdb"), fresh: true, CancellationToken.None))
+        {
+            var output = new StringWriter();
+            var cache = new StateCache(Engine, server, project.StateDirectory, new Reporter(output), checkpointEvery: 3);
+            await cache.ProveAsync(project.Migrations(), fromScratch: false, CancellationToken.None);
+            Assert.That(output.ToString(), Does.Contain("the state after 3 migration(s) is kept as a checkpoint").And.Contain("the state after 6 migration(s) is kept"));
+
+            project.Write("V5__m5.sql", "CREATE TABLE t5 (id bigserial PRIMARY KEY, name text NOT NULL, edited boolean);");
+            output.GetStringBuilder().Clear();
+            await cache.ProveAsync(project.Migrations(), fromScratch: false, CancellationToken.None);
+
+            Assert.That(output.ToString(), Does.Contain("from the cached state after 3 migration(s): 6 applied to the cached state, 1 newest rehearsed"));
+        }
+
+        await using var after = await project.StartServerAsync();
+        Assert.That((await after.StatesAsync()).Select(s => s.Steps), Is.SupersetOf(new[] { 3, 6, 9 }), "the checkpoints of the new chain and its head");
+    }
+
+    [Test]
     public async Task Full_validation_trusts_no_cached_state()
     {
         using var project = Project.Create(4);
@@ -244,6 +266,8 @@ public sealed class StateCacheTests
         }
 
         public string Path(string name) => System.IO.Path.Combine(_root, name);
+
+        public IReadOnlyList<(MigrationFile File, PreparedScript Script)> Migrations() => MigrationSource.Prepare(Engine, Directory.EnumerateFiles(_root, "*.sql"));
 
         public string Write(string name, string sql)
         {
