@@ -27,7 +27,7 @@ internal static class MigrateCommand
             [
                 CliOptions.Schema, CliOptions.DacpacOut, CliOptions.PreDeploy, CliOptions.PostDeploy, CliOptions.SqlCmdVariable, CliOptions.SqlServerVersion,
                 CliOptions.DatabaseName, CliOptions.AnalysisRules, CliOptions.NoWarn, CliOptions.WarningsAsErrors, CliOptions.WarningsNotAsErrors,
-                CliOptions.TreatWarningsAsErrors,
+                CliOptions.TreatWarningsAsErrors, CliOptions.ModelServer, CliOptions.ModelServerHost, CliOptions.ModelServerIdleTimeout,
             ],
             Verbs.BuildDacpacAsync),
         new("deploy-dev", "Deploys the migrations (SQL Server with a dacpac: the dacpac) to the dev database. (dotnet build)",
@@ -86,6 +86,12 @@ internal static class MigrateCommand
         new("baseline", "Read-only: exports the database's migration history and schema (SQL Server: or a dacpac) for MigrationBaseline.",
             Runner: true, [CliOptions.Engine, CliOptions.ConnectionVariable, CliOptions.BaselineOut], Verbs.BaselineAsync),
     ];
+
+    /// <summary>Internal, not in help: the long-lived process build-dacpac starts and talks to (ModelServer/DacpacServer).</summary>
+    private static readonly Verb ModelServer = new(
+        "model-server",
+        "Internal: keeps SQL Server projects' DacFx models between builds for build-dacpac; started by it, ends after --idle-timeout.",
+        Runner: false, [CliOptions.IdleTimeout, CliOptions.Prime, CliOptions.StopServer], Verbs.ModelServerAsync);
 
     private static readonly Lazy<Command> Root = new(Create);
 
@@ -151,9 +157,9 @@ internal static class MigrateCommand
             new HelpOption(),
             new VersionOption(),
         };
-        foreach (var verb in All)
+        foreach (var verb in All.Append(ModelServer))
         {
-            var command = new Command(verb.Name, verb.Description);
+            var command = new Command(verb.Name, verb.Description) { Hidden = verb == ModelServer };
             foreach (var option in verb.Options)
             {
                 command.Add(option);

@@ -148,4 +148,29 @@ public sealed class SqlServerBuildTests
         var post = new StreamReader(dacpac.GetEntry("postdeploy.sql")!.Open()).ReadToEnd();
         Assert.That(post, Does.Contain("MERGE INTO [dbo].[Customer] AS t").And.Contain("PRINT N'Deployed Db in dev by ops';"));
     }
+
+    [Test]
+    public async Task A_Build_item_spelled_in_another_case_than_its_file_warns_once_and_the_next_build_skips_the_dacpac()
+    {
+        var project = await DatabaseProject.CreateAsync(engine: "SqlServer", extraItems: """<Build Include="schema/Orders.SQL" />""");
+        var orders = project.Write("Schema/Orders.sql", "CREATE TABLE dbo.Orders (OrderId int NOT NULL CONSTRAINT PK_Orders PRIMARY KEY);\n");
+
+        var (first, firstOutput) = await project.BuildAsync(null, "-p:MigrationDevDatabase=none");
+
+        Assert.That(first, Is.EqualTo(0), firstOutput);
+        Assert.That(firstOutput, Does.Contain($"warning MIG2024: '{project.PathOf("schema/Orders.SQL")}' does not exist, but '{orders}' does"));
+        var built = File.GetLastWriteTimeUtc(project.Dacpac);
+
+        var (second, secondOutput) = await project.BuildAsync(null, "-p:MigrationDevDatabase=none", "-v:d");
+
+        Assert.That(second, Is.EqualTo(0), secondOutput);
+        Assert.That(secondOutput, Does.Contain("Skipping target \"_MigrationBuildDacpac\" because all output files are up-to-date"));
+        Assert.That(File.GetLastWriteTimeUtc(project.Dacpac), Is.EqualTo(built), "the dacpac is not written again");
+
+        project.Write("Schema/Orders.sql", "CREATE TABLE dbo.Orders (OrderId int NOT NULL CONSTRAINT PK_Orders PRIMARY KEY, Note nvarchar(10) NULL);\n");
+        var (third, thirdOutput) = await project.BuildAsync(null, "-p:MigrationDevDatabase=none");
+
+        Assert.That(third, Is.EqualTo(0), thirdOutput);
+        Assert.That(thirdOutput, Does.Contain($"Built {project.Dacpac}"), "a change of the file as spelled on disk builds again");
+    }
 }

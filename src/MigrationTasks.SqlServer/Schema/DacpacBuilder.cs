@@ -43,7 +43,9 @@ public sealed class DacpacBuilder(Reporter reporter)
         var found = new List<Diagnostic>();
 
         var schemaFiles = options.SchemaFiles.Select(f => SourcePath.Resolve(f, found)).Distinct(StringComparer.Ordinal).ToList();
+        var phases = new PhaseTimes();
         var schema = ReadAndParse(schemaModel, schemaFiles, found);
+        phases.End("read and parse");
         var variables = SqlCmdVariables(options);
         var preDeployment = ExpandAndParse(platform, options.PreDeploymentScript, variables, found);
         var postDeployment = ExpandAndParse(platform, options.PostDeploymentScript, variables, found);
@@ -59,6 +61,7 @@ public sealed class DacpacBuilder(Reporter reporter)
 
         var refused = schemaModel.Update(schema);
         var model = schemaModel.Model;
+        phases.End("model");
 
         found.AddRange(SchemaModelProblems.FromModelErrors(model));
         if (refused is not null && !found.Any(d => d.IsError))
@@ -70,6 +73,8 @@ public sealed class DacpacBuilder(Reporter reporter)
         {
             found.AddRange(SchemaModelProblems.FromValidation(model));
         }
+
+        phases.End("validation");
 
         // Code analysis needs a model without errors: DacFx's analysis fails on one.
         if (!found.Any(d => d.IsError))
@@ -84,6 +89,8 @@ public sealed class DacpacBuilder(Reporter reporter)
             }
         }
 
+        phases.End("analysis");
+
         var diagnostics = (options.Warnings ?? WarningPolicy.None).Apply(found);
         if (diagnostics.Any(d => d.IsError))
         {
@@ -92,6 +99,8 @@ public sealed class DacpacBuilder(Reporter reporter)
 
         var deployment = preDeployment.Select(f => (PreDeploymentPart, f.Text)).Concat(postDeployment.Select(f => (PostDeploymentPart, f.Text)));
         var writeError = Write(model, options, deployment);
+        phases.End("write");
+        schemaModel.LastPhases = phases.ToString();
         if (writeError is not null)
         {
             return Finish(options, [.. diagnostics, writeError], written: false);
@@ -266,4 +275,19 @@ public sealed class DacpacBuilder(Reporter reporter)
             (null, not null) => " with a post-deployment script",
             _ => "",
         };
+
+    /// <summary>Where a build's time went, for the model server's log and the benchmark.</summary>
+    private sealed class PhaseTimes
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly List<string> _phases = [];
+
+        public void End(string phase)
+        {
+            _phases.Add(string.Create(CultureInfo.InvariantCulture, $"{phase} {_clock.Elapsed.TotalSeconds:0.00} s"));
+            _clock.Restart();
+        }
+
+        public override string ToString() => string.Join(", ", _phases);
+    }
 }

@@ -40,6 +40,12 @@ public sealed class SchemaModel : IDisposable
     /// <summary>The files whose objects the last <see cref="Update"/> added (all of them when it built the model again).</summary>
     public int LastAdded { get; private set; }
 
+    /// <summary>Where the last build that wrote a dacpac spent its time (read and parse, model, validation, analysis, write).</summary>
+    public string LastPhases { get; internal set; } = "";
+
+    /// <summary>How many builds reached the model (a build with a syntax error stops before it).</summary>
+    public int Updates { get; private set; }
+
     /// <summary>ScriptDom's syntax errors of one file, parsed again only when its text changed.</summary>
     internal IReadOnlyList<Diagnostic> SyntaxErrors(string path, string text)
     {
@@ -60,6 +66,7 @@ public sealed class SchemaModel : IDisposable
     /// </summary>
     internal Diagnostic? Update(IReadOnlyList<(string Path, string Text)> schema)
     {
+        Updates++;
         var wanted = schema.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         var gone = _added.Keys.Where(p => !wanted.Contains(p)).ToList();
         var changed = schema.Where(f => !_added.TryGetValue(f.Path, out var text) || text != f.Text).ToList();
