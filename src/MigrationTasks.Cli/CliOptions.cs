@@ -176,6 +176,9 @@ internal static class CliOptions
     {
         Description = "The MSBuild node that runs this build, when it stays after the build (node reuse): the model server ends with it.",
         HelpName = "process-id",
+        CustomParser = result => int.TryParse(Single(result), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? id
+            : Error(result, $"--model-server-host '{Single(result)}' is not a process id.", 0),
     };
 
     public static readonly Option<double?> ModelServerIdleTimeout = Seconds(

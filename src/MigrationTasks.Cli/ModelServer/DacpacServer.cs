@@ -157,6 +157,7 @@ internal sealed class DacpacServer(DacpacServerAddress address, TimeSpan idleTim
             {
                 var options = Verbs.DacpacBuildOptions(parsed);
                 dacpac = Path.GetFullPath(options.OutputPath);
+                Log($"building {dacpac}{(outputOverride is null ? "" : " (priming)")}");
                 var model = _models.For(dacpac, options.Platform ?? SqlServerPlatform.Default);
                 var updates = model.Updates;
                 new DacpacBuilder(reporter).Build(outputOverride is null ? options : options with { OutputPath = outputOverride }, model);
