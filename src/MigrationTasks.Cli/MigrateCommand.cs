@@ -139,10 +139,13 @@ internal static class MigrateCommand
     }
 
     /// <summary>Parses without running: response files expanded (MIG1001 when one cannot be read), errors in the result.</summary>
-    public static ParseResult Parse(IReadOnlyList<string> args) =>
-        // The response files are expanded already, one argument per line; System.CommandLine's own expansion would split
-        // a line at its spaces (a path with a space) and would expand an '@' a line begins with.
-        Root.Value.Parse(ResponseFiles.Expand(args), new ParserConfiguration { ResponseFileTokenReplacer = null });
+    public static ParseResult Parse(IReadOnlyList<string> args) => ParseExpanded(ResponseFiles.Expand(args));
+
+    /// <summary>Parses arguments whose response files are expanded already (the model server gets a parsed command line's tokens).</summary>
+    public static ParseResult ParseExpanded(IReadOnlyList<string> args) =>
+        // System.CommandLine's own expansion would split a line at its spaces (a path with a space) and would expand an
+        // '@' a line begins with.
+        Root.Value.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 
     private static Command Create()
     {

@@ -173,4 +173,56 @@ public sealed class SqlServerBuildTests
         Assert.That(third, Is.EqualTo(0), thirdOutput);
         Assert.That(thirdOutput, Does.Contain($"Built {project.Dacpac}"), "a change of the file as spelled on disk builds again");
     }
+
+    [Test]
+    public async Task With_the_model_server_a_one_file_change_is_built_warm_into_the_model_xml_a_cold_build_writes()
+    {
+        var project = await DatabaseProject.CreateAsync(engine: "SqlServer");
+        project.Write("Schema/Customer.sql", "CREATE TABLE dbo.Customer (CustomerId int NOT NULL CONSTRAINT PK_Customer PRIMARY KEY, Name nvarchar(100) NOT NULL);\n");
+        project.Write("Schema/Names.sql", "CREATE VIEW dbo.Names AS SELECT Name FROM dbo.Customer;\n");
+        project.Write("Schema/Get.sql", "CREATE PROCEDURE dbo.GetCustomer @Id int AS SELECT Name FROM dbo.Customer WHERE CustomerId = @Id;\n");
+        var servers = project.PathOf("servers");
+        var environment = new Dictionary<string, string?> { ["MIGRATIONTASKS_MODEL_SERVER"] = "1", ["MIGRATIONTASKS_MODEL_SERVER_DIR"] = servers };
+        try
+        {
+            var (first, firstOutput) = await project.BuildAsync(environment, "-p:MigrationDevDatabase=none", "-p:MigrationModelServerIdleTimeout=120");
+
+            Assert.That(first, Is.EqualTo(0), firstOutput);
+            Assert.That(firstOutput, Does.Contain($"Built {project.Dacpac}").And.Not.Contain("Model server ("), "the first build is cold and starts the server");
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            while (!(Directory.Exists(servers) && Directory.GetFiles(servers, "*.log").Any(f => File.ReadAllText(f).Contains(" built "))) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            var names = project.Write("Schema/Names.sql", "CREATE VIEW dbo.Names AS SELECT CustomerId, Name FROM dbo.Customer;\n");
+            var (second, secondOutput) = await project.BuildAsync(environment, "-p:MigrationDevDatabase=none", "-p:MigrationModelServerIdleTimeout=120");
+
+            Assert.That(second, Is.EqualTo(0), secondOutput);
+            Assert.That(secondOutput, Does.Match(@"Model server \(process \d+\): 1 of 3 schema file\(s\) modelled again"));
+            var cold = project.PathOf("cold/Db.dacpac");
+            var (coldExit, coldOutput) = await ProcessRunner.RunAsync(
+                "dotnet",
+                [project.TrustedRunner, "build-dacpac", "--schema", project.PathOf("Schema/Customer.sql"), "--schema", project.PathOf("Schema/Get.sql"), "--schema", names,
+                 "--out", cold, "--database-name", "Db", "--model-server", "false"],
+                project.Directory,
+                null,
+                TimeSpan.FromMinutes(5));
+            Assert.That(coldExit, Is.EqualTo(0), coldOutput);
+            Assert.That(ModelXml(project.Dacpac), Is.EqualTo(ModelXml(cold)), "model.xml of the warm build is a cold build's, byte for byte");
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("dotnet", [project.TrustedRunner, "model-server", "--stop"], project.Directory, environment, TimeSpan.FromMinutes(1));
+        }
+    }
+
+    private static byte[] ModelXml(string dacpac)
+    {
+        using var zip = ZipFile.OpenRead(dacpac);
+        using var model = zip.GetEntry("model.xml")!.Open();
+        var bytes = new MemoryStream();
+        model.CopyTo(bytes);
+        return bytes.ToArray();
+    }
 }

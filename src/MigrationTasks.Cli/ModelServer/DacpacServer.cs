@@ -144,7 +144,7 @@ internal sealed class DacpacServer(DacpacServerAddress address, TimeSpan idleTim
         try
         {
             Directory.SetCurrentDirectory(directory);
-            var parsed = MigrateCommand.Parse(arguments);
+            var parsed = MigrateCommand.ParseExpanded(arguments);
             if (parsed.Errors.Count > 0 || parsed.CommandResult.Command.Name != "build-dacpac")
             {
                 return new DacpacServerResponse(false, 0, "");
