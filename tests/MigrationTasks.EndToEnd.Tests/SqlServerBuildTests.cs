@@ -181,7 +181,8 @@ public sealed class SqlServerBuildTests
         project.Write("Schema/Customer.sql", "CREATE TABLE dbo.Customer (CustomerId int NOT NULL CONSTRAINT PK_Customer PRIMARY KEY, Name nvarchar(100) NOT NULL);\n");
         project.Write("Schema/Names.sql", "CREATE VIEW dbo.Names AS SELECT Name FROM dbo.Customer;\n");
         project.Write("Schema/Get.sql", "CREATE PROCEDURE dbo.GetCustomer @Id int AS SELECT Name FROM dbo.Customer WHERE CustomerId = @Id;\n");
-        var servers = project.PathOf("servers");
+        // Short: a socket's path has room for about 100 bytes, and the project's folder is longer than that.
+        var servers = Path.Combine(Path.GetTempPath(), "mt-e2e-" + Guid.NewGuid().ToString("N")[..8]);
         var environment = new Dictionary<string, string?> { ["MIGRATIONTASKS_MODEL_SERVER"] = "1", ["MIGRATIONTASKS_MODEL_SERVER_DIR"] = servers };
         try
         {
@@ -214,6 +215,10 @@ public sealed class SqlServerBuildTests
         finally
         {
             await ProcessRunner.RunAsync("dotnet", [project.TrustedRunner, "model-server", "--stop"], project.Directory, environment, TimeSpan.FromMinutes(1));
+            if (Directory.Exists(servers))
+            {
+                Directory.Delete(servers, recursive: true);
+            }
         }
     }
 
