@@ -143,6 +143,11 @@ internal static class CliOptions
         HelpName = "name",
     };
 
+    public static readonly Option<bool> FullValidation = new("--full-validation")
+    {
+        Description = "Prove every migration from an empty shadow database, trusting no cached state (MigrationFullValidation: CI, publish).",
+    };
+
     public static readonly Option<bool> AllowDataLoss = new("--allow-data-loss")
     {
         Description = "SQL Server: the deploy script may drop tables and columns with their data (MigrationAllowDataLoss).",
@@ -210,11 +215,29 @@ internal static class CliOptions
         Required = true,
     };
 
+    /// <summary>deploy-dev's --junit: optional there; given, the tests run right after the deploy, in the same process.</summary>
+    public static readonly Option<string?> JUnitAfterDeploy = new("--junit")
+    {
+        Description = "Run the --test queries right after the deploy, as the test verb does, and write this JUnit report (what `dotnet build` does when it deploys).",
+        HelpName = "file",
+    };
+
+    public static readonly Option<string?> DeployedStamp = new("--deployed-stamp")
+    {
+        Description = "A file written once the deploy succeeded, before the tests run (the build's deploy stamp).",
+        HelpName = "file",
+    };
+
     public static readonly Option<string> Suite = new("--suite")
     {
         Description = "The test suite's name in the JUnit report.",
         HelpName = "name",
         DefaultValueFactory = _ => "MigrationTests",
+    };
+
+    public static readonly Option<bool> TestsAlways = new("--tests-always")
+    {
+        Description = "Run every test, not only those new, changed or failed last time while the dev database is unchanged (MigrationTestsAlways).",
     };
 
     public static readonly Option<string> StagingReportDirectory = new("--report-dir")

@@ -73,20 +73,16 @@ internal static class Verbs
     public static async Task<RunnerExitCode?> DeployDevAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var engine = Engine(arguments);
-        await new DevLoop(engine, reporter).DeployAsync(DevOptions(engine, arguments, reporter, reportIgnoredMigrations: true), cancellationToken);
+        await new DevLoop(engine, reporter).DeployAsync(DevOptions(engine, arguments, reporter, reportIgnoredMigrations: true), cancellationToken,
+            DevTests(arguments, arguments.GetValue(CliOptions.JUnitAfterDeploy), arguments.GetValue(CliOptions.DeployedStamp)));
         return null;
     }
 
-    /// <summary><c>migrate test</c>: the dev deploy, then Tests/, into a JUnit report.</summary>
+    /// <summary><c>migrate test</c>: the dev deploy, then Tests/ (those whose inputs changed, unless --tests-always), into a JUnit report.</summary>
     public static async Task<RunnerExitCode?> TestAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
         var engine = Engine(arguments);
-        await new DevLoop(engine, reporter).TestAsync(
-            DevOptions(engine, arguments, reporter, reportIgnoredMigrations: false),
-            arguments.GetValue(CliOptions.Test)!,
-            arguments.GetValue(CliOptions.JUnit)!,
-            arguments.GetValue(CliOptions.Suite)!,
-            cancellationToken);
+        await new DevLoop(engine, reporter).TestAsync(DevOptions(engine, arguments, reporter, reportIgnoredMigrations: false), DevTests(arguments, arguments.GetValue(CliOptions.JUnit)!, deployedStamp: null)!, cancellationToken);
         return null;
     }
 
@@ -159,6 +155,17 @@ internal static class Verbs
 
         return null;
     }
+
+    /// <summary>The tests the options name (--junit says there are), or null: deploy-dev then deploys only.</summary>
+    private static DevTests? DevTests(ParseResult arguments, string? junit, string? deployedStamp) =>
+        junit is { Length: > 0 }
+            ? new DevTests(
+                arguments.GetValue(CliOptions.Test)!,
+                junit,
+                arguments.GetValue(CliOptions.Suite)!,
+                arguments.GetValue(CliOptions.TestsAlways),
+                deployedStamp)
+            : null;
 
     private static readonly Task<RunnerExitCode?> NoExitCode = Task.FromResult<RunnerExitCode?>(null);
 
@@ -414,7 +421,8 @@ internal static class Verbs
             arguments.GetValue(CliOptions.DevDatabase) == "none" ? DevDatabaseMode.None : DevDatabaseMode.Auto,
             arguments.GetValue(CliOptions.StateDirectory)!,
             LockWait(arguments),
-            model?.DevDeploy);
+            model?.DevDeploy,
+            arguments.GetValue(CliOptions.FullValidation));
     }
 
     /// <summary>

@@ -54,6 +54,12 @@ namespace MigrationTasks.Tasks
 
         public string SuiteName { get; set; } = "";
 
+        /// <summary>MigrationTestsAlways: every test runs, not only those whose inputs changed.</summary>
+        public bool TestsAlways { get; set; }
+
+        /// <summary>deploy-dev with tests: the deploy's stamp, which the CLI writes once the deploy succeeded.</summary>
+        public string DeployedStamp { get; set; } = "";
+
         public string LockTimeout { get; set; } = "";
 
         /// <summary>MigrationStatementLockTimeout (seconds), carried in the release's manifest.</summary>
@@ -107,6 +113,9 @@ namespace MigrationTasks.Tasks
         public bool AllowDataLoss { get; set; }
 
         public string DatabaseName { get; set; } = "";
+
+        /// <summary>MigrationFullValidation: the dev deploy proves every migration from an empty database, trusting no cache.</summary>
+        public bool FullValidation { get; set; }
 
         public string CodeAnalysisRules { get; set; } = "";
 
@@ -191,6 +200,8 @@ namespace MigrationTasks.Tasks
             Add(lines, "state-dir", StateDirectory);
             Add(lines, "junit", JUnitFile);
             Add(lines, "suite", SuiteName);
+            Add(lines, "tests-always", TestsAlways ? "true" : "");
+            Add(lines, "deployed-stamp", DeployedStamp);
             Add(lines, "lock-timeout", LockTimeout);
             Add(lines, "statement-lock-timeout", StatementLockTimeout);
             Add(lines, "report-dir", ReportDirectory);
@@ -206,6 +217,7 @@ namespace MigrationTasks.Tasks
             Add(lines, "sql-server-version", SqlServerVersion);
             Add(lines, "dacpac", Dacpac);
             Add(lines, "allow-data-loss", AllowDataLoss ? "true" : "");
+            Add(lines, "full-validation", FullValidation ? "true" : "");
             Add(lines, "database-name", DatabaseName);
             Add(lines, "analysis-rules", CodeAnalysisRules);
             Add(lines, "no-warn", OneLine(NoWarn));

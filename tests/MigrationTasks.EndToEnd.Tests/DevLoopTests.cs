@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using MigrationTasks.PostgreSql.Tests;
+using MigrationTasks.Testing;
 using Npgsql;
 
 namespace MigrationTasks.EndToEnd.Tests;
@@ -27,7 +28,11 @@ public sealed class DevLoopTests
         Assert.That(output, Does.Contain("throwaway PostgreSql server"));
         Assert.That(output, Does.Contain("applying V1__create_catalog.sql"));
         Assert.That(output, Does.Contain("V5__index_orders_by_customer.sql (1 statement(s), outside a transaction, statement by statement (CREATE INDEX CONCURRENTLY"));
-        Assert.That(output, Does.Contain("applied 7 migration(s)"));
+        // The first build proves the chain on the local server's cached state (all but the newest migration), then
+        // the empty throwaway dev database starts as a copy of that state and takes the newest ones.
+        Assert.That(output, Does.Contain("applied 5 migration(s)"), "V1 to V5 on the cached state");
+        Assert.That(output, Does.Contain("copied from the proven state"));
+        Assert.That(output, Does.Contain("/dev: applied 2 migration(s)"), "V5_1 and the repeatable on dev");
         Assert.That(output, Does.Contain("3 test(s) passed, 0 failed"));
         var suite = XDocument.Load(project.TestReport).Root!.Element("testsuite")!;
         Assert.That((int)suite.Attribute("tests")!, Is.EqualTo(3));
@@ -110,7 +115,7 @@ public sealed class DevLoopTests
         var (second, secondOutput) = await project.BuildAsync(DevConnection(dev), "-v:d");
 
         Assert.That(second, Is.EqualTo(0), secondOutput);
-        Assert.That(secondOutput, Does.Contain("Skipping target \"_MigrationCheck\" because all output files are up-to-date"));
+        Assert.That(secondOutput, Does.Not.Contain("Checked "), "no check step: the dev deploy checks the migrations itself");
         Assert.That(secondOutput, Does.Contain("Skipping target \"_MigrationDeployDev\" because all output files are up-to-date"));
         Assert.That(secondOutput, Does.Contain("Skipping target \"_MigrationTest\" because all output files are up-to-date"));
         Assert.That(secondOutput, Does.Not.Contain("Task \"MigrationTool\""), "no CLI process, so no connection");
@@ -124,7 +129,35 @@ public sealed class DevLoopTests
         project.Delete("Tests/every_customer_has_stats.sql");
         var (fourth, fourthOutput) = await project.BuildAsync(DevConnection(dev));
         Assert.That(fourth, Is.EqualTo(0), fourthOutput);
-        Assert.That(fourthOutput, Does.Contain("2 test(s) passed, 0 failed"), "deleting a test re-runs the tests");
+        Assert.That(fourthOutput, Does.Contain("0 of 2 tests ran: inputs of 2 unchanged since they passed."), "deleting a test runs the test step again");
+        Assert.That(XDocument.Load(project.TestReport).Descendants("testcase").Count(), Is.EqualTo(2), "which drops it from the report");
+    }
+
+    [Test]
+    public async Task After_one_test_is_edited_the_build_runs_only_it_and_the_report_still_lists_every_test()
+    {
+        var project = await DatabaseProject.FromSampleAsync("PgShop");
+        var dev = await PostgresServer.CreateDatabaseAsync();
+        var (first, firstOutput) = await project.BuildAsync(DevConnection(dev));
+        Assert.That(first, Is.EqualTo(0), firstOutput);
+        Assert.That(firstOutput, Does.Contain("3 of 3 tests ran: no earlier run is recorded."));
+
+        var edited = project.Write("Tests/order_totals_are_computed.sql", File.ReadAllText(Path.Combine(project.Directory, "Tests", "order_totals_are_computed.sql")) + "\n-- edited\n");
+        var (second, secondOutput) = await project.BuildAsync(DevConnection(dev), "-v:d");
+
+        Assert.That(second, Is.EqualTo(0), secondOutput);
+        Assert.That(secondOutput, Does.Contain("Skipping target \"_MigrationDeployDev\" because all output files are up-to-date"));
+        Assert.That(secondOutput, Does.Contain($"test passed: {edited}"));
+        Assert.That(secondOutput, Does.Contain("1 test(s) passed, 0 failed"));
+        Assert.That(secondOutput, Does.Contain("1 of 3 tests ran: inputs of 2 unchanged since they passed."));
+        var suite = XDocument.Load(project.TestReport).Root!.Element("testsuite")!;
+        Assert.That(((int)suite.Attribute("tests")!, (int)suite.Attribute("failures")!, (int)suite.Attribute("errors")!), Is.EqualTo((3, 0, 0)));
+        Assert.That(suite.Elements("testcase").Count(c => (string?)c.Element("system-out") == JUnitReport.KeptNote), Is.EqualTo(2));
+
+        var (always, alwaysOutput) = await project.BuildAsync(DevConnection(dev), "-p:MigrationTestsAlways=true");
+
+        Assert.That(always, Is.EqualTo(0), alwaysOutput);
+        Assert.That(alwaysOutput, Does.Contain("3 of 3 tests ran: every test was asked for (MigrationTestsAlways or MigrationForceDeployDev)."), "flipping the switch runs the test step");
     }
 
     [Test]

@@ -31,6 +31,12 @@ internal static class ProcessRunner
             info.Environment.Remove(name);
         }
 
+        // Nor the CI system's markers: they turn MigrationFullValidation on, and the tests say when they want it.
+        foreach (var name in new[] { "CI", "TF_BUILD", "ContinuousIntegrationBuild" })
+        {
+            info.Environment.Remove(name);
+        }
+
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["MSBUILDDISABLENODEREUSE"] = "1";

@@ -84,7 +84,8 @@ public sealed class MigrationRunner(Reporter reporter)
     public static (int Line, int Column) Locate(PreparedScript script, ScriptFailedException failure) =>
         new TextPosition(script.Text).At(failure.FileOffset ?? failure.Statement.Offset);
 
-    private static Diagnostic FailureAt(MigrationStep step, ScriptFailedException failure, string databaseName)
+    /// <summary>The error for a migration that failed on a database, at its file and line, with what state it left.</summary>
+    public static Diagnostic FailureAt(MigrationStep step, ScriptFailedException failure, string databaseName)
     {
         var (line, column) = Locate(step.Script, failure);
         var state = step.Script.InTransaction

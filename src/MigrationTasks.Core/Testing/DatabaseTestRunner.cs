@@ -21,6 +21,13 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
 
     private const int RowsShown = 10;
 
+    /// <summary>
+    /// How many sessions the build's tests run on at once unless told otherwise. Tests mostly wait on the server, but a
+    /// throwaway server shares this machine's cores, and a shared dev server's connections are not the build's alone:
+    /// past the cores, or four sessions, more of them add connection cost and lock waits rather than speed.
+    /// </summary>
+    public static int DefaultParallelism { get; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
+
     public Task<IReadOnlyList<TestResult>> RunAsync(ITargetDatabase database, IEnumerable<string> testPaths, CancellationToken cancellationToken) =>
         RunAsync(database.DisplayName, database.RunTestAsync, testPaths.Select(path => (path, new Lazy<SourceFile>(() => SourceFile.Read(path)))), cancellationToken);
 
@@ -36,6 +43,28 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
         string where, Func<PreparedScript, CancellationToken, Task<TestRun>> run, IEnumerable<SourceFile> queries, CancellationToken cancellationToken) =>
         RunAsync(where, run, queries.Select(query => (query.Path, new Lazy<SourceFile>(query))), cancellationToken);
 
+    /// <summary>
+    /// Runs the tests on up to <paramref name="parallelism"/> sessions at once: <paramref name="database"/> and others
+    /// from <paramref name="openSession"/>, opened only while tests are left to take (one test opens none) and disposed
+    /// here. Each test still runs in its own transaction that is rolled back. Results, output and diagnostics come in
+    /// path order whatever order the tests finish in, and are those of <see cref="RunAsync(ITargetDatabase, IEnumerable{string}, CancellationToken)"/>:
+    /// a test that fails with an error beside others is run again alone (two tests can deadlock or time out on each
+    /// other's locks, which alone they would not), and the run alone is its result.
+    /// </summary>
+    public Task<IReadOnlyList<TestResult>> RunAsync(
+        ITargetDatabase database,
+        Func<CancellationToken, Task<ITargetDatabase>> openSession,
+        int parallelism,
+        IEnumerable<string> testPaths,
+        CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
+        var queries = testPaths.Select(path => (path, new Lazy<SourceFile>(() => SourceFile.Read(path))));
+        return parallelism == 1
+            ? RunAsync(database.DisplayName, database.RunTestAsync, queries, cancellationToken)
+            : new ParallelTestRun(this, database, openSession, parallelism, queries).RunAsync(cancellationToken);
+    }
+
     private async Task<IReadOnlyList<TestResult>> RunAsync(
         string where, Func<PreparedScript, CancellationToken, Task<TestRun>> run, IEnumerable<(string Path, Lazy<SourceFile> Source)> queries, CancellationToken cancellationToken)
     {
@@ -44,26 +73,54 @@ public sealed class DatabaseTestRunner(IMigrationEngine engine, Reporter reporte
         {
             var result = await RunOneAsync(run, path, source, cancellationToken);
             results.Add(result);
-            if (result.Failure is { } failure)
-            {
-                reporter.Report(failure);
-            }
-            else
-            {
-                reporter.Info($"{where}: {kind.Noun} passed: {path} ({result.Run!.Duration.TotalMilliseconds:0} ms)");
-            }
+            Report(where, result);
         }
 
-        reporter.Info($"{where}: {results.Count(r => r.Passed)} {kind.Noun}(s) passed, {results.Count(r => !r.Passed)} failed.");
+        ReportTotals(where, results);
         return results;
     }
 
-    private async Task<TestResult> RunOneAsync(Func<PreparedScript, CancellationToken, Task<TestRun>> runQuery, string path, Lazy<SourceFile> source, CancellationToken cancellationToken)
+    internal void Report(string where, TestResult result)
+    {
+        if (result.Failure is { } failure)
+        {
+            reporter.Report(failure);
+        }
+        else
+        {
+            reporter.Info($"{where}: {kind.Noun} passed: {result.Path} ({result.Run!.Duration.TotalMilliseconds:0} ms)");
+        }
+    }
+
+    internal void Info(string message) => reporter.Info(message);
+
+    internal string Noun => kind.Noun;
+
+    internal void ReportTotals(string where, IReadOnlyList<TestResult> results) =>
+        reporter.Info($"{where}: {results.Count(r => r.Passed)} {kind.Noun}(s) passed, {results.Count(r => !r.Passed)} failed.");
+
+    internal async Task<TestResult> RunOneAsync(Func<PreparedScript, CancellationToken, Task<TestRun>> runQuery, string path, Lazy<SourceFile> source, CancellationToken cancellationToken)
+    {
+        SourceFile file;
+        try
+        {
+            file = source.Value;
+        }
+        catch (DiagnosticException e)
+        {
+            return new TestResult(path, null, e.Diagnostics[0]);
+        }
+
+        // The hash of the bytes that ran, not of the file a moment later: what a selective next run compares with.
+        return await RunOneAsync(runQuery, path, file, cancellationToken) with { SourceHash = Sha256.Hex(file.Bytes.Span) };
+    }
+
+    private async Task<TestResult> RunOneAsync(Func<PreparedScript, CancellationToken, Task<TestRun>> runQuery, string path, SourceFile file, CancellationToken cancellationToken)
     {
         PreparedScript script;
         try
         {
-            script = engine.Prepare(path, source.Value.Text);
+            script = engine.Prepare(path, file.Text);
         }
         catch (DiagnosticException e)
         {

@@ -58,7 +58,15 @@ public sealed class PostgresEngine : IMigrationEngine
             var cluster = fresh
                 ? await EphemeralPostgresCluster.CreateAsync(dataDirectory, cancellationToken)
                 : await EphemeralPostgresCluster.StartAsync(dataDirectory, cancellationToken);
-            return new PostgresEphemeralServer(cluster);
+            try
+            {
+                return await PostgresEphemeralServer.OpenAsync(cluster, cancellationToken);
+            }
+            catch
+            {
+                await cluster.DisposeAsync();
+                throw;
+            }
         }
         catch (InvalidOperationException e)
         {

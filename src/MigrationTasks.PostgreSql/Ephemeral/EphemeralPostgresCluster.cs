@@ -76,8 +76,12 @@ public sealed class EphemeralPostgresCluster : IAsyncDisposable
         return await StartServerAsync(binDirectory, dataDirectory, ct);
     }
 
-    /// <summary>Starts a cluster that <see cref="CreateAsync"/> made earlier, on a new free port.</summary>
-    public static Task<EphemeralPostgresCluster> StartAsync(string dataDirectory, CancellationToken ct = default)
+    /// <summary>
+    /// Starts a cluster that <see cref="CreateAsync"/> made earlier, on a new free port. A server still running on
+    /// that data (left by a process that was killed before it could stop it) is stopped first: it listens on a port
+    /// nobody knows, and may still be running the killed build's statement.
+    /// </summary>
+    public static async Task<EphemeralPostgresCluster> StartAsync(string dataDirectory, CancellationToken ct = default)
     {
         var binDirectory = FindBinDirectory();
         dataDirectory = Path.GetFullPath(dataDirectory);
@@ -86,7 +90,14 @@ public sealed class EphemeralPostgresCluster : IAsyncDisposable
             throw new InvalidOperationException($"{dataDirectory} is not a PostgreSQL data directory (it has no PG_VERSION file).");
         }
 
-        return StartServerAsync(binDirectory, dataDirectory, ct);
+        // pg_ctl status: 0 while a server runs on the data directory, 3 when none does.
+        if ((await RunAsync(binDirectory, "pg_ctl", ["status", "-D", dataDirectory], dataDirectory, ct)).ExitCode == 0)
+        {
+            var stop = await RunAsync(binDirectory, "pg_ctl", ["stop", "-w", "-D", dataDirectory, "-m", "fast"], dataDirectory, ct);
+            ThrowOnFailure($"pg_ctl stop of the server left running on {dataDirectory}", stop);
+        }
+
+        return await StartServerAsync(binDirectory, dataDirectory, ct);
     }
 
     public string ConnectionString(string database = "postgres") =>

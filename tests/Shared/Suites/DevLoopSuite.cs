@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using MigrationTasks.Dev;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
@@ -129,6 +130,8 @@ public abstract class DevLoopSuite(EngineUnderTest engine)
         var project = await Workspace.CreateAsync(engine);
         project.Write("V1__customer.sql", Customers);
         var test = project.Write("tests/every_customer_is_named.sql", "SELECT id FROM customer WHERE name = '';");
+        // Two tests: the second may run on another session of the same throwaway server.
+        var another = project.Write("tests/ids_are_positive.sql", "SELECT id FROM customer WHERE id <= 0;");
         // Not CreateTempSubdirectory: its mode 700 would keep a throwaway server run as another user out of its data folder.
         var state = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "migrationtasks-dev-" + Guid.NewGuid().ToString("N"))).FullName;
         var options = Options(project) with { ConnectionVariable = "MIGRATIONTASKS_TEST_UNSET_" + Guid.NewGuid().ToString("N"), StateDirectory = state };
@@ -137,12 +140,19 @@ public abstract class DevLoopSuite(EngineUnderTest engine)
         {
             var loop = new DevLoop(engine.Engine, new Reporter(output));
             await loop.DeployAsync(options, CancellationToken.None);
-            var results = await loop.TestAsync(options, [test], Path.Combine(state, "tests.xml"), "Shop", CancellationToken.None);
+            var results = await loop.TestAsync(options, [test, another], Path.Combine(state, "tests.xml"), "Shop", CancellationToken.None);
 
             if (engine.StartsThrowawayServers)
             {
                 Assert.That(output.ToString(), Does.Contain($"Dev database: a throwaway {engine.Engine.Name} server").And.Not.Contain(DiagnosticCodes.NoDevDatabase));
-                Assert.That(results.Select(r => r.Passed), Is.EqualTo(new[] { true }), "the test step reopened the server the deploy step built");
+                Assert.That(results.Select(r => r.Passed), Is.EqualTo(new[] { true, true }), "the test step reopened the server the deploy step built: " + output);
+
+                // Started again, the server listens on another port: the same database still, so only the edited test runs.
+                project.Write("tests/ids_are_positive.sql", "SELECT id FROM customer WHERE id < 1;");
+                var again = new StringWriter();
+                var rerun = await new DevLoop(engine.Engine, new Reporter(again)).TestAsync(options, [test, another], Path.Combine(state, "tests.xml"), "Shop", CancellationToken.None);
+                Assert.That(rerun.Select(r => (r.Passed, r.Kept)), Is.EqualTo(new[] { (true, true), (true, false) }), again.ToString());
+                Assert.That(again.ToString(), Does.Contain("1 of 2 tests ran: inputs of 1 unchanged since they passed."));
             }
             else
             {
@@ -154,6 +164,122 @@ public abstract class DevLoopSuite(EngineUnderTest engine)
         {
             Directory.Delete(state, recursive: true);
         }
+    }
+
+    [Test]
+    public async Task After_one_test_is_edited_only_it_runs_and_the_report_still_lists_every_test()
+    {
+        var dev = await Workspace.CreateAsync(engine);
+        dev.Write("V1__customer.sql", Customers);
+        Assert.That((await DeployAsync(dev)).Problems, Is.Empty);
+        string[] tests =
+        [
+            dev.Write("tests/a_every_customer_is_named.sql", "SELECT id FROM customer WHERE name = '';"),
+            dev.Write("tests/b_nobody_is_called_zed.sql", "SELECT id FROM customer WHERE name = 'Zed';"),
+            dev.Write("tests/c_deleting_leaves_none.sql", "DELETE FROM customer;\nSELECT id FROM customer;"),
+        ];
+
+        var (first, firstOutput) = await TestAsync(dev, tests);
+
+        Assert.That(first.Select(r => (r.Passed, r.Kept)), Is.EqualTo(new[] { (true, false), (true, false), (true, false) }), firstOutput);
+        Assert.That(firstOutput, Does.Contain("3 of 3 tests ran: no earlier run is recorded."));
+
+        dev.Write("tests/b_nobody_is_called_zed.sql", "SELECT id FROM customer WHERE name IN ('Zed', 'Zoe');");
+        var (second, secondOutput) = await TestAsync(dev, tests);
+
+        Assert.That(second.Select(r => (Path.GetFileName(r.Path), r.Passed, r.Kept)), Is.EqualTo(new[]
+        {
+            ("a_every_customer_is_named.sql", true, true), ("b_nobody_is_called_zed.sql", true, false), ("c_deleting_leaves_none.sql", true, true),
+        }), secondOutput);
+        Assert.That(secondOutput, Does.Contain($"test passed: {tests[1]}").And.Not.Contain($"test passed: {tests[0]}").And.Not.Contain($"test passed: {tests[2]}"));
+        Assert.That(secondOutput, Does.Contain("1 of 3 tests ran: inputs of 2 unchanged since they passed."));
+        var suite = XDocument.Load(Junit(dev)).Root!.Element("testsuite")!;
+        Assert.That(((int)suite.Attribute("tests")!, (int)suite.Attribute("failures")!, (int)suite.Attribute("errors")!), Is.EqualTo((3, 0, 0)));
+        Assert.That(
+            suite.Elements("testcase").Select(c => ((string)c.Attribute("name")!, (string?)c.Element("system-out"))),
+            Is.EqualTo(new[] { (tests[0], JUnitReport.KeptNote), (tests[1], null), (tests[2], JUnitReport.KeptNote) }));
+    }
+
+    [Test]
+    public async Task A_failing_test_runs_again_next_time_and_a_deleted_test_leaves_the_report_and_the_record()
+    {
+        var dev = await Workspace.CreateAsync(engine);
+        dev.Write("V1__customer.sql", Customers);
+        Assert.That((await DeployAsync(dev)).Problems, Is.Empty);
+        var passing = dev.Write("tests/every_customer_is_named.sql", "SELECT id FROM customer WHERE name = '';");
+        var failing = dev.Write("tests/nobody_is_called_bob.sql", "SELECT id FROM customer WHERE name = 'Bob';");
+        Assert.That((await TestAsync(dev, [passing, failing])).Results.Select(r => r.Passed), Is.EqualTo(new[] { true, false }));
+
+        var (again, againOutput) = await TestAsync(dev, [passing, failing]);
+
+        Assert.That(again.Select(r => (r.Passed, r.Kept)), Is.EqualTo(new[] { (true, true), (false, false) }), againOutput);
+        Assert.That(againOutput, Does.Contain($"{failing}(1,1): error {DiagnosticCodes.TestFailed}"), "a failure is reported every time until fixed");
+        Assert.That(againOutput, Does.Contain("1 of 2 tests ran: inputs of 1 unchanged since they passed."));
+
+        dev.Write("tests/nobody_is_called_bob.sql", "SELECT id FROM customer WHERE name = 'Bobby';");
+        Assert.That((await TestAsync(dev, [passing, failing])).Results.Select(r => (r.Passed, r.Kept)), Is.EqualTo(new[] { (true, true), (true, false) }));
+
+        File.Delete(passing);
+        var (fewer, fewerOutput) = await TestAsync(dev, [failing]);
+
+        Assert.That(fewer.Select(r => (r.Path, r.Passed, r.Kept)), Is.EqualTo(new[] { (failing, true, true) }), fewerOutput);
+        Assert.That(fewerOutput, Does.Contain("0 of 1 tests ran: inputs of 1 unchanged since they passed."));
+        Assert.That(XDocument.Load(Junit(dev)).Descendants("testcase").Select(c => (string)c.Attribute("name")!), Is.EqualTo(new[] { failing }));
+        Assert.That(File.ReadAllText(StateFile(dev)), Does.Contain("nobody_is_called_bob").And.Not.Contain("every_customer_is_named"));
+    }
+
+    [Test]
+    public async Task A_migration_applied_since_the_last_run_runs_every_test_again()
+    {
+        var dev = await Workspace.CreateAsync(engine);
+        dev.Write("V1__customer.sql", Customers);
+        Assert.That((await DeployAsync(dev)).Problems, Is.Empty);
+        string[] tests = [dev.Write("tests/every_customer_is_named.sql", "SELECT id FROM customer WHERE name = '';"), dev.Write("tests/ids_are_positive.sql", "SELECT id FROM customer WHERE id <= 0;")];
+        Assert.That((await TestAsync(dev, tests)).Results.Select(r => r.Passed), Is.EqualTo(new[] { true, true }));
+
+        dev.Write("V2__email.sql", "ALTER TABLE customer ADD email varchar(100);");
+        Assert.That((await DeployAsync(dev)).Problems, Is.Empty);
+        var (results, output) = await TestAsync(dev, tests);
+
+        Assert.That(results.Select(r => (r.Passed, r.Kept)), Is.EqualTo(new[] { (true, false), (true, false) }), output);
+        Assert.That(output, Does.Contain("2 of 2 tests ran: the dev database or the tool changed since the last run."));
+    }
+
+    [Test]
+    public async Task With_tests_always_or_an_unreadable_record_every_test_runs()
+    {
+        var dev = await Workspace.CreateAsync(engine);
+        dev.Write("V1__customer.sql", Customers);
+        Assert.That((await DeployAsync(dev)).Problems, Is.Empty);
+        string[] tests = [dev.Write("tests/every_customer_is_named.sql", "SELECT id FROM customer WHERE name = '';"), dev.Write("tests/ids_are_positive.sql", "SELECT id FROM customer WHERE id <= 0;")];
+        Assert.That((await TestAsync(dev, tests)).Results.Select(r => r.Passed), Is.EqualTo(new[] { true, true }));
+
+        var (always, alwaysOutput) = await TestAsync(dev, tests, testsAlways: true);
+
+        Assert.That(always.Select(r => r.Kept), Is.EqualTo(new[] { false, false }), alwaysOutput);
+        Assert.That(alwaysOutput, Does.Contain("2 of 2 tests ran: every test was asked for (MigrationTestsAlways or MigrationForceDeployDev)."));
+
+        File.WriteAllText(StateFile(dev), "{ \"format\": 1, \"devStateKey\": ");
+        var (corrupt, corruptOutput) = await TestAsync(dev, tests);
+
+        Assert.That(corrupt.Select(r => r.Kept), Is.EqualTo(new[] { false, false }), corruptOutput);
+        Assert.That(corruptOutput, Does.Contain("2 of 2 tests ran: the record of the last run (tests-state.json) could not be read"));
+        Assert.That(corruptOutput, Does.Not.Contain("error"), "no failure");
+
+        var (next, nextOutput) = await TestAsync(dev, tests);
+        Assert.That(next.Select(r => r.Kept), Is.EqualTo(new[] { true, true }), "the run recorded itself again: " + nextOutput);
+    }
+
+    private static string Junit(Workspace dev) => Path.Combine(dev.Folder, "obj", "tests.xml");
+
+    private static string StateFile(Workspace dev) => Path.Combine(dev.Folder, "obj", TestSelection.StateFileName);
+
+    /// <summary>MigrationTest of <paramref name="tests"/> into <see cref="Junit"/>; its results and output.</summary>
+    private static async Task<(IReadOnlyList<TestResult> Results, string Output)> TestAsync(Workspace dev, IReadOnlyList<string> tests, bool testsAlways = false)
+    {
+        var output = new StringWriter();
+        var results = await new DevLoop(dev.Engine, new Reporter(output)).TestAsync(Options(dev), new DevTests(tests, Junit(dev), "Shop", testsAlways), CancellationToken.None);
+        return (results, output.ToString());
     }
 
     private static DevLoopOptions Options(Workspace dev) =>
