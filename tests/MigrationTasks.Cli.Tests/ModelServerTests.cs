@@ -119,6 +119,7 @@ public sealed class ModelServerTests
         Assert.That(output, Does.Contain("The model server did not answer"));
         Assert.That(output, Does.Contain($"Built {Path.Combine(project, "bin/Shop.dacpac")}").And.Not.Contain("Model server ("));
         Assert.That(ModelXml(project, "bin/Shop.dacpac"), Is.Not.Empty);
+        await WaitFor(() => ServerProcessIds().Count() == 2, "the cold build starts a server in the killed one's place");
     }
 
     [Test]
