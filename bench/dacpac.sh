@@ -6,9 +6,14 @@
 # Generates a database project of 1,000 objects, one per file (BENCH_TABLES=400 tables, BENCH_VIEWS=300 views,
 # BENCH_PROCEDURES=300 procedures), and times:
 #   1. `migrate build-dacpac` on it, run BENCH_RUNS times (default 3): the DacFx work of one build, every process cold;
-#   2. `dotnet build` of the project with the repository's targets and a fresh Release build of the CLI and tasks:
-#      the first build, a build with nothing changed (the dacpac target is skipped), and a build after one schema
-#      file changed (the dacpac is built again: DacFx builds the whole model in every process);
+#   2. `dotnet build` of the project with the repository's targets and a fresh Release build of the CLI and tasks,
+#      without the model server (MIGRATIONTASKS_MODEL_SERVER=0): the first build, a build with nothing changed (the
+#      dacpac target is skipped), and builds after one schema file changed (DacFx builds the whole model in a cold
+#      process), BENCH_RUNS times;
+#   2b. the same one-file change with the model server (MigrationModelServer, the default): one cold build that
+#      starts the server, then BENCH_RUNS builds after a one-file change each, served warm; after each, the dacpac's
+#      model.xml is compared byte for byte with a cold `migrate build-dacpac` of the same files, and the server's
+#      log says where its time went;
 #   3. `migrate package` (what `dotnet publish` runs after the staging gate), BENCH_RUNS times, cold process: the
 #      deploy script and deploy report DacFx generates against a baseline dacpac of the same size (the dacpac of run 1,
 #      standing for production), after a realistic change of about 2% of the objects: a column added to 5 tables,
@@ -25,6 +30,10 @@ runs="${BENCH_RUNS:-3}"
 work="$(mktemp -d /tmp/migrationtasks-bench-dacpac.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 log="$work/bench.log"
+# Every build is cold unless section 2b says otherwise; the servers it starts live in $work and are stopped at the end.
+export MIGRATIONTASKS_MODEL_SERVER=0
+export MIGRATIONTASKS_MODEL_SERVER_DIR="$work/servers"
+trap 'MIGRATIONTASKS_MODEL_SERVER=1 dotnet "$work/cli/migrate.dll" model-server --stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -129,15 +138,74 @@ measure build; unchanged="$elapsed"
 if [ "$(built)" != "$before" ]; then
   say "the build with nothing changed built the dacpac again: the target is not incremental"; exit 1
 fi
-sed -i 's/Amount > 1.50;/Amount > 2.50;/' "$project/Schema/Views/V1.sql"
-say "dotnet build: one schema file changed"
-measure build; changed="$elapsed"
+changed_times=()
+for ((r = 1; r <= runs; r++)); do
+  sed -i "s/Amount > [0-9]*\.50;/Amount > $((r + 1)).50;/" "$project/Schema/Views/V1.sql"
+  say "dotnet build: one schema file changed, cold, run $r of $runs"
+  measure build
+  changed_times+=("$elapsed")
+done
 if [ "$(built)" = "$before" ]; then
   say "the build after a change did not build the dacpac"; exit 1
 fi
 
+# 2b. The same change through the model server: a cold build starts it; it primes its model in the background.
+model_xml() { unzip -p "$1" model.xml | sha256sum | cut -d' ' -f1; }
+export MIGRATIONTASKS_MODEL_SERVER=1
+sed -i "s/Amount > [0-9]*\.50;/Amount > 100.50;/" "$project/Schema/Views/V1.sql"
+say "dotnet build: one schema file changed, cold, starting the model server"
+measure build; server_cold="$elapsed"
+say "waiting for the model server to prime its model"
+for ((w = 0; w < 600; w++)); do
+  if grep -qs " built " "$work"/servers/*.log; then break; fi
+  sleep 1
+done
+warm_times=()
+identical=0
+for ((r = 1; r <= runs; r++)); do
+  sed -i "s/Amount > [0-9]*\.50;/Amount > $((r + 200)).50;/" "$project/Schema/Views/V1.sql"
+  say "dotnet build: one schema file changed, warm (model server), run $r of $runs"
+  served_before="$(grep -c "Model server (process" "$log" || true)"
+  measure build
+  warm_times+=("$elapsed")
+  if [ "$(grep -c "Model server (process" "$log" || true)" = "$served_before" ]; then
+    say "the warm build was not served by the model server"; tail -n 40 "$log" >&2; exit 1
+  fi
+  # The same files, cold, in a process of its own: model.xml must be the same bytes.
+  find "$project/Schema" -name '*.sql' | sort | sed 's/^/--schema\n/' >"$work/cold.rsp"
+  printf -- '--out\n%s\n--database-name\nBig\n' "$work/cold/Big.dacpac" >>"$work/cold.rsp"
+  MIGRATIONTASKS_MODEL_SERVER=0 dotnet "$work/cli/migrate.dll" build-dacpac "@$work/cold.rsp" >>"$log" 2>&1
+  warm_dacpac="$(find "$project/bin" -name Big.dacpac | head -n 1)"
+  if [ "$(model_xml "$warm_dacpac")" = "$(model_xml "$work/cold/Big.dacpac")" ]; then
+    identical=$((identical + 1))
+  else
+    say "model.xml of the warm build differs from a cold build's"
+  fi
+done
+phases="$(grep -h " built " "$work"/servers/*.log | grep -v priming | tail -n "$runs" | sed 's/.*s (\(.*\))$/\1/')"
+# The same with every code analysis rule off (-SR*): no analysis at all, the rest as above; then also without the dev
+# deploy step (MigrationDeployOnBuild=false), which a changed dacpac runs too (here a CLI process that finds no dev
+# database), so that only the dacpac target is left.
+warm_variant() {
+  local offset="$1"; shift
+  variant_times=()
+  for ((r = 1; r <= runs; r++)); do
+    sed -i "s/Amount > [0-9]*\.50;/Amount > $((r + offset)).50;/" "$project/Schema/Views/V1.sql"
+    say "dotnet build: one schema file changed, warm (model server), $*, run $r of $runs"
+    measure build "$@"
+    variant_times+=("$elapsed")
+  done
+}
+warm_variant 300 "-p:MigrationCodeAnalysisRules=-SR*"
+norules_times=("${variant_times[@]}")
+norules_phases="$(grep -h " built " "$work"/servers/*.log | tail -n "$runs" | sed 's/.*s (\(.*\))$/\1/')"
+warm_variant 400 "-p:MigrationCodeAnalysisRules=-SR*" "-p:MigrationDeployOnBuild=false"
+dacpac_only_times=("${variant_times[@]}")
+MIGRATIONTASKS_MODEL_SERVER=1 dotnet "$work/cli/migrate.dll" model-server --stop >>"$log" 2>&1 || true
+export MIGRATIONTASKS_MODEL_SERVER=0
+
 # 3. The release plan against a baseline of the same size: the dacpac of run 1 is production.
-sed -i 's/Amount > 2.50;/Amount > 1.50;/' "$project/Schema/Views/V1.sql"
+sed -i "s/Amount > [0-9]*\.50;/Amount > 1.50;/" "$project/Schema/Views/V1.sql"
 cp "$work/cli-out/Big.dacpac" "$work/production.dacpac"
 # Five of each, spread over the project (the first, last and three between).
 spread() { local count="$1" k; for ((k = 0; k < 5; k++)); do echo $(( 1 + k * (count - 1) / 4 )); done; }
@@ -193,7 +261,21 @@ cat <<EOF
 | \`migrate build-dacpac\`, cold process (median of $runs: $(printf '%s ms ' "${cli_times[@]}")) | $(seconds "$(median "${cli_times[@]}")") |
 | \`dotnet build\`, first build | $(seconds "$first") |
 | \`dotnet build\`, nothing changed (dacpac target skipped) | $(seconds "$unchanged") |
-| \`dotnet build\`, one schema file changed (whole dacpac built again) | $(seconds "$changed") |
+| \`dotnet build\`, one schema file changed, no model server: whole model in a cold process (median of $runs: $(printf '%s ms ' "${changed_times[@]}")) | $(seconds "$(median "${changed_times[@]}")") |
+| \`dotnet build\`, one schema file changed, cold, starting the model server | $(seconds "$server_cold") |
+| \`dotnet build\`, one schema file changed, **warm model server** (median of $runs: $(printf '%s ms ' "${warm_times[@]}")) | **$(seconds "$(median "${warm_times[@]}")")** |
+| \`dotnet build\`, one schema file changed, warm model server, every rule off (\`-SR*\`) (median of $runs: $(printf '%s ms ' "${norules_times[@]}")) | $(seconds "$(median "${norules_times[@]}")") |
+| the same, and MigrationDeployOnBuild=false: the dacpac target alone (median of $runs: $(printf '%s ms ' "${dacpac_only_times[@]}")) | $(seconds "$(median "${dacpac_only_times[@]}")") |
+
+model.xml of the warm builds identical to a cold build's of the same files: $identical of $runs.
+
+Where the model server's time went in the warm builds:
+
+$(printf '%s\n' "$phases" | sed 's/^/- /')
+
+and with every rule off:
+
+$(printf '%s\n' "$norules_phases" | sed 's/^/- /')
 
 ## Release plan against a baseline dacpac of the same size
 

@@ -167,6 +167,40 @@ internal static class CliOptions
 
     public static readonly Option<bool> TreatWarningsAsErrors = new("--treat-warnings-as-errors") { Description = "Report every warning as an error." };
 
+    // The model server (build-dacpac's warm path, see ModelServer/DacpacServer).
+
+    public static readonly Option<bool> ModelServer = new("--model-server")
+    {
+        Description = "SQL Server: build through the model server that keeps the DacFx model between builds, and start one after a cold build " +
+                      "(MigrationModelServer; the variable MIGRATIONTASKS_MODEL_SERVER=0 turns it off too).",
+        HelpName = "true|false",
+        DefaultValueFactory = _ => true,
+    };
+
+    public static readonly Option<int> ModelServerHost = new("--model-server-host")
+    {
+        Description = "The MSBuild node that runs this build, when it stays after the build (node reuse): the model server ends with it.",
+        HelpName = "process-id",
+        CustomParser = result => int.TryParse(Single(result), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? id
+            : Error(result, $"--model-server-host '{Single(result)}' is not a process id.", 0),
+    };
+
+    public static readonly Option<double?> ModelServerIdleTimeout = Seconds(
+        "--model-server-idle-timeout",
+        "Seconds a model server started by this build waits for the next one before it ends (MigrationModelServerIdleTimeout).",
+        TimeSpan.FromMinutes(10));
+
+    public static readonly Option<double?> IdleTimeout = Seconds("--idle-timeout", "Seconds without a request after which the server ends.", TimeSpan.FromMinutes(10));
+
+    public static readonly Option<string?> Prime = new("--prime")
+    {
+        Description = "A file with a working folder and build-dacpac arguments, one a line, built once at start into a scratch file (then deleted).",
+        HelpName = "file",
+    };
+
+    public static readonly Option<bool> StopServer = new("--stop") { Description = "Stops the running model server of this CLI, if any, and exits." };
+
     // Dev loop and staging.
 
     public static readonly Option<double?> LockTimeout = Seconds(

@@ -27,7 +27,7 @@ internal static class MigrateCommand
             [
                 CliOptions.Schema, CliOptions.DacpacOut, CliOptions.PreDeploy, CliOptions.PostDeploy, CliOptions.SqlCmdVariable, CliOptions.SqlServerVersion,
                 CliOptions.DatabaseName, CliOptions.AnalysisRules, CliOptions.NoWarn, CliOptions.WarningsAsErrors, CliOptions.WarningsNotAsErrors,
-                CliOptions.TreatWarningsAsErrors,
+                CliOptions.TreatWarningsAsErrors, CliOptions.ModelServer, CliOptions.ModelServerHost, CliOptions.ModelServerIdleTimeout,
             ],
             Verbs.BuildDacpacAsync),
         new("deploy-dev", "Deploys the migrations (SQL Server with a dacpac: the dacpac) to the dev database; with --junit, then runs the Tests/ queries as test does. (dotnet build)",
@@ -88,6 +88,12 @@ internal static class MigrateCommand
             Runner: true, [CliOptions.Engine, CliOptions.ConnectionVariable, CliOptions.BaselineOut], Verbs.BaselineAsync),
     ];
 
+    /// <summary>Internal, not in help: the long-lived process build-dacpac starts and talks to (ModelServer/DacpacServer).</summary>
+    private static readonly Verb ModelServer = new(
+        "model-server",
+        "Internal: keeps SQL Server projects' DacFx models between builds for build-dacpac; started by it, ends after --idle-timeout.",
+        Runner: false, [CliOptions.IdleTimeout, CliOptions.Prime, CliOptions.StopServer], Verbs.ModelServerAsync);
+
     private static readonly Lazy<Command> Root = new(Create);
 
     public static IReadOnlyList<string> VerbNames { get; } = [.. All.Select(v => v.Name)];
@@ -134,10 +140,13 @@ internal static class MigrateCommand
     }
 
     /// <summary>Parses without running: response files expanded (MIG1001 when one cannot be read), errors in the result.</summary>
-    public static ParseResult Parse(IReadOnlyList<string> args) =>
-        // The response files are expanded already, one argument per line; System.CommandLine's own expansion would split
-        // a line at its spaces (a path with a space) and would expand an '@' a line begins with.
-        Root.Value.Parse(ResponseFiles.Expand(args), new ParserConfiguration { ResponseFileTokenReplacer = null });
+    public static ParseResult Parse(IReadOnlyList<string> args) => ParseExpanded(ResponseFiles.Expand(args));
+
+    /// <summary>Parses arguments whose response files are expanded already (the model server gets a parsed command line's tokens).</summary>
+    public static ParseResult ParseExpanded(IReadOnlyList<string> args) =>
+        // System.CommandLine's own expansion would split a line at its spaces (a path with a space) and would expand an
+        // '@' a line begins with.
+        Root.Value.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 
     private static Command Create()
     {
@@ -152,9 +161,9 @@ internal static class MigrateCommand
             new HelpOption(),
             new VersionOption(),
         };
-        foreach (var verb in All)
+        foreach (var verb in All.Append(ModelServer))
         {
-            var command = new Command(verb.Name, verb.Description);
+            var command = new Command(verb.Name, verb.Description) { Hidden = verb == ModelServer };
             foreach (var option in verb.Options)
             {
                 command.Add(option);

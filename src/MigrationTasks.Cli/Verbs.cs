@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MigrationTasks.Cli.ModelServer;
 using MigrationTasks.Dev;
 using MigrationTasks.Diagnostics;
 using MigrationTasks.Engines;
@@ -27,10 +28,45 @@ internal static class Verbs
     }
 
     /// <summary><c>migrate build-dacpac</c>: SQL Server only, offline: the dacpac of Schema/ (its options say everything the build needs).</summary>
+    /// Through the model server when one of this CLI runs (the same build on a kept model); else cold, in this process,
+    /// and then a server is started for the next build.
     public static Task<RunnerExitCode?> BuildDacpacAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
     {
-        BuildDacpac(arguments, reporter);
+        var useServer = DacpacServerClient.Enabled(arguments.GetValue(CliOptions.ModelServer));
+        var server = new DacpacServerClient(DacpacServerAddress.ForThisCli(), reporter);
+        // The tokens are the command line with response files expanded: the server parses them as this process did.
+        var commandLine = arguments.Tokens.Select(t => t.Value).ToList();
+        if (useServer && server.TryBuild(commandLine, arguments.GetValue(CliOptions.ModelServerHost)) is { } served)
+        {
+            foreach (var line in served.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                reporter.Info(line.TrimEnd('\r'));
+            }
+
+            return Task.FromResult<RunnerExitCode?>((RunnerExitCode)served.ExitCode);
+        }
+
+        new DacpacBuilder(reporter).Build(DacpacBuildOptions(arguments));
+        if (useServer)
+        {
+            server.Start(commandLine, TimeSpan.FromSeconds(arguments.GetValue(CliOptions.ModelServerIdleTimeout)!.Value));
+        }
+
         return NoExitCode;
+    }
+
+    /// <summary><c>migrate model-server</c> (internal): serves build-dacpac until idle (see <see cref="DacpacServer"/>); --stop stops the running one.</summary>
+    public static async Task<RunnerExitCode?> ModelServerAsync(ParseResult arguments, Reporter reporter, CancellationToken cancellationToken)
+    {
+        var address = DacpacServerAddress.ForThisCli();
+        if (arguments.GetValue(CliOptions.StopServer))
+        {
+            reporter.Info(new DacpacServerClient(address, reporter).Stop() ? "The model server stopped." : "No model server was running.");
+            return RunnerExitCode.Succeeded;
+        }
+
+        using var server = new DacpacServer(address, TimeSpan.FromSeconds(arguments.GetValue(CliOptions.IdleTimeout)!.Value));
+        return (RunnerExitCode)await server.RunAsync(arguments.GetValue(CliOptions.Prime), cancellationToken);
     }
 
     /// <summary><c>migrate deploy-dev</c>: the migrations (or the dacpac) on the dev database.</summary>
@@ -314,10 +350,9 @@ internal static class Verbs
             : connectionString;
     }
 
-    /// <summary><c>migrate build-dacpac</c>: Schema/ compiled into a dacpac by DacFx, offline; no dacpac when anything is an error.</summary>
-    private static void BuildDacpac(ParseResult arguments, Reporter reporter)
-    {
-        new DacpacBuilder(reporter).Build(new DacpacBuildOptions(
+    /// <summary>What <c>migrate build-dacpac</c> builds: Schema/ into a dacpac by DacFx, offline; no dacpac when anything is an error.</summary>
+    internal static DacpacBuildOptions DacpacBuildOptions(ParseResult arguments) =>
+        new(
             arguments.GetValue(CliOptions.Schema)!,
             arguments.GetValue(CliOptions.DacpacOut)!,
             AtMostOne(arguments, CliOptions.PreDeploy),
@@ -330,8 +365,7 @@ internal static class Verbs
                 arguments.GetValue(CliOptions.WarningsAsErrors),
                 arguments.GetValue(CliOptions.WarningsNotAsErrors),
                 arguments.GetValue(CliOptions.TreatWarningsAsErrors)),
-            SqlCmdVariables(arguments)));
-    }
+            SqlCmdVariables(arguments));
 
     /// <summary><c>--sqlcmd-variable name=value</c>, repeated: the project's SqlCmdVariable items.</summary>
     private static Dictionary<string, string> SqlCmdVariables(ParseResult arguments)

@@ -128,6 +128,12 @@ namespace MigrationTasks.Tasks
 
         public bool TreatWarningsAsErrors { get; set; }
 
+        /// <summary>SQL Server: MigrationModelServer; "false" builds every dacpac in a cold process and starts no model server.</summary>
+        public string ModelServer { get; set; } = "";
+
+        /// <summary>SQL Server: MigrationModelServerIdleTimeout, seconds.</summary>
+        public string ModelServerIdleTimeout { get; set; } = "";
+
         protected override string ToolName => "dotnet";
 
         // Progress lines ("applying V3__add_index.sql …") are what a developer wants to see in a build that did work.
@@ -218,6 +224,13 @@ namespace MigrationTasks.Tasks
             Add(lines, "warnings-as-errors", OneLine(WarningsAsErrors));
             Add(lines, "warnings-not-as-errors", OneLine(WarningsNotAsErrors));
             Add(lines, "treat-warnings-as-errors", TreatWarningsAsErrors ? "true" : "");
+            if (Verb == "build-dacpac")
+            {
+                Add(lines, "model-server", string.Equals(ModelServer, "false", System.StringComparison.OrdinalIgnoreCase) ? "false" : "");
+                Add(lines, "model-server-idle-timeout", ModelServerIdleTimeout);
+                Add(lines, "model-server-host", ReusedNodeProcessId());
+            }
+
             foreach (var item in SchemaFiles)
             {
                 Add(lines, "schema", item.GetMetadata("FullPath"));
@@ -266,6 +279,19 @@ namespace MigrationTasks.Tasks
             }
 
             return text.ToString();
+        }
+
+        /// <summary>
+        /// This process's id when it is an MSBuild node that stays after the build (node reuse, which `dotnet
+        /// build-server shutdown` ends): the model server then ends with it. The entry process of `dotnet build`, which
+        /// exits after every build, is no such node: the server then ends only by its idle timeout.
+        /// </summary>
+        private static string ReusedNodeProcessId()
+        {
+            var commandLine = System.Environment.CommandLine;
+            var node = commandLine.IndexOf("nodemode:", System.StringComparison.OrdinalIgnoreCase) >= 0
+                && commandLine.IndexOf("nodereuse:true", System.StringComparison.OrdinalIgnoreCase) >= 0;
+            return node ? System.Diagnostics.Process.GetCurrentProcess().Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
         }
 
         protected override string GetResponseFileSwitch(string responseFilePath) => Quote("@" + responseFilePath);

@@ -148,4 +148,86 @@ public sealed class SqlServerBuildTests
         var post = new StreamReader(dacpac.GetEntry("postdeploy.sql")!.Open()).ReadToEnd();
         Assert.That(post, Does.Contain("MERGE INTO [dbo].[Customer] AS t").And.Contain("PRINT N'Deployed Db in dev by ops';"));
     }
+
+    [Test]
+    public async Task A_Build_item_spelled_in_another_case_than_its_file_warns_once_and_the_next_build_skips_the_dacpac()
+    {
+        var project = await DatabaseProject.CreateAsync(engine: "SqlServer", extraItems: """<Build Include="schema/Orders.SQL" />""");
+        var orders = project.Write("Schema/Orders.sql", "CREATE TABLE dbo.Orders (OrderId int NOT NULL CONSTRAINT PK_Orders PRIMARY KEY);\n");
+
+        var (first, firstOutput) = await project.BuildAsync(null, "-p:MigrationDevDatabase=none");
+
+        Assert.That(first, Is.EqualTo(0), firstOutput);
+        Assert.That(firstOutput, Does.Contain($"warning MIG2024: '{project.PathOf("schema/Orders.SQL")}' does not exist, but '{orders}' does"));
+        var built = File.GetLastWriteTimeUtc(project.Dacpac);
+
+        var (second, secondOutput) = await project.BuildAsync(null, "-p:MigrationDevDatabase=none", "-v:d");
+
+        Assert.That(second, Is.EqualTo(0), secondOutput);
+        Assert.That(secondOutput, Does.Contain("Skipping target \"_MigrationBuildDacpac\" because all output files are up-to-date"));
+        Assert.That(File.GetLastWriteTimeUtc(project.Dacpac), Is.EqualTo(built), "the dacpac is not written again");
+
+        project.Write("Schema/Orders.sql", "CREATE TABLE dbo.Orders (OrderId int NOT NULL CONSTRAINT PK_Orders PRIMARY KEY, Note nvarchar(10) NULL);\n");
+        var (third, thirdOutput) = await project.BuildAsync(null, "-p:MigrationDevDatabase=none");
+
+        Assert.That(third, Is.EqualTo(0), thirdOutput);
+        Assert.That(thirdOutput, Does.Contain($"Built {project.Dacpac}"), "a change of the file as spelled on disk builds again");
+    }
+
+    [Test]
+    public async Task With_the_model_server_a_one_file_change_is_built_warm_into_the_model_xml_a_cold_build_writes()
+    {
+        var project = await DatabaseProject.CreateAsync(engine: "SqlServer");
+        project.Write("Schema/Customer.sql", "CREATE TABLE dbo.Customer (CustomerId int NOT NULL CONSTRAINT PK_Customer PRIMARY KEY, Name nvarchar(100) NOT NULL);\n");
+        project.Write("Schema/Names.sql", "CREATE VIEW dbo.Names AS SELECT Name FROM dbo.Customer;\n");
+        project.Write("Schema/Get.sql", "CREATE PROCEDURE dbo.GetCustomer @Id int AS SELECT Name FROM dbo.Customer WHERE CustomerId = @Id;\n");
+        // Short: a socket's path has room for about 100 bytes, and the project's folder is longer than that.
+        var servers = Path.Combine(Path.GetTempPath(), "mt-e2e-" + Guid.NewGuid().ToString("N")[..8]);
+        var environment = new Dictionary<string, string?> { ["MIGRATIONTASKS_MODEL_SERVER"] = "1", ["MIGRATIONTASKS_MODEL_SERVER_DIR"] = servers };
+        try
+        {
+            var (first, firstOutput) = await project.BuildAsync(environment, "-p:MigrationDevDatabase=none", "-p:MigrationModelServerIdleTimeout=120");
+
+            Assert.That(first, Is.EqualTo(0), firstOutput);
+            Assert.That(firstOutput, Does.Contain($"Built {project.Dacpac}").And.Not.Contain("Model server ("), "the first build is cold and starts the server");
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            while (!(Directory.Exists(servers) && Directory.GetFiles(servers, "*.log").Any(f => File.ReadAllText(f).Contains(" built "))) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            var names = project.Write("Schema/Names.sql", "CREATE VIEW dbo.Names AS SELECT CustomerId, Name FROM dbo.Customer;\n");
+            var (second, secondOutput) = await project.BuildAsync(environment, "-p:MigrationDevDatabase=none", "-p:MigrationModelServerIdleTimeout=120");
+
+            Assert.That(second, Is.EqualTo(0), secondOutput);
+            Assert.That(secondOutput, Does.Match(@"Model server \(process \d+\): 1 of 3 schema file\(s\) modelled again"));
+            var cold = project.PathOf("cold/Db.dacpac");
+            var (coldExit, coldOutput) = await ProcessRunner.RunAsync(
+                "dotnet",
+                [project.TrustedRunner, "build-dacpac", "--schema", project.PathOf("Schema/Customer.sql"), "--schema", project.PathOf("Schema/Get.sql"), "--schema", names,
+                 "--out", cold, "--database-name", "Db", "--model-server", "false"],
+                project.Directory,
+                null,
+                TimeSpan.FromMinutes(5));
+            Assert.That(coldExit, Is.EqualTo(0), coldOutput);
+            Assert.That(ModelXml(project.Dacpac), Is.EqualTo(ModelXml(cold)), "model.xml of the warm build is a cold build's, byte for byte");
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("dotnet", [project.TrustedRunner, "model-server", "--stop"], project.Directory, environment, TimeSpan.FromMinutes(1));
+            if (Directory.Exists(servers))
+            {
+                Directory.Delete(servers, recursive: true);
+            }
+        }
+    }
+
+    private static byte[] ModelXml(string dacpac)
+    {
+        using var zip = ZipFile.OpenRead(dacpac);
+        using var model = zip.GetEntry("model.xml")!.Open();
+        var bytes = new MemoryStream();
+        model.CopyTo(bytes);
+        return bytes.ToArray();
+    }
 }

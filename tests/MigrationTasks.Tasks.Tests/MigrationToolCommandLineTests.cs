@@ -217,4 +217,17 @@ public sealed class MigrationToolCommandLineTests
         Assert.That(run.Succeeded, Is.True, run.Engine.Log);
         Assert.That(run.ResponseFileText, Is.EqualTo("check\n"));
     }
+
+    [Test]
+    public void The_model_server_switch_and_idle_timeout_reach_build_dacpac_only()
+    {
+        using var run = new FakeCliRun("build-dacpac");
+        run.Task.OutputFile = run.PathOf("bin", "Db.dacpac");
+        run.Task.ModelServer = "False";
+        run.Task.ModelServerIdleTimeout = "30";
+
+        run.Execute();
+
+        Assert.That(run.ResponseLines, Is.EqualTo(new[] { "build-dacpac", "--out", run.PathOf("bin", "Db.dacpac"), "--model-server", "false", "--model-server-idle-timeout", "30" }));
+    }
 }

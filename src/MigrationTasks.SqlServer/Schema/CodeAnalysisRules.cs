@@ -18,6 +18,9 @@ public enum CodeAnalysisRuleAction
 /// </summary>
 public sealed class CodeAnalysisRules
 {
+    // Each of these names every rule of DacFx's: the short ids all start with SR, the full ids with Microsoft.Rules.
+    private static readonly HashSet<string> EveryRulePattern = new(["*", "SR*", "Microsoft.*", "Microsoft.Rules.*"], StringComparer.OrdinalIgnoreCase);
+
     private readonly IReadOnlyList<(CodeAnalysisRuleAction Action, string Pattern)> _entries;
 
     private CodeAnalysisRules(IReadOnlyList<(CodeAnalysisRuleAction, string)> entries) => _entries = entries;
@@ -65,6 +68,30 @@ public sealed class CodeAnalysisRules
         }
 
         return action;
+    }
+
+    /// <summary>
+    /// True when the last entry that disables rules by a wildcard disables every rule DacFx has (<c>-*</c>, <c>-SR*</c>,
+    /// <c>-Microsoft.Rules.*</c>) and no entry after it turns one on again: then nothing can run, and asking DacFx for
+    /// its rules (most of a second in a cold process) is skipped. Entries before it name rules that are off anyway, so
+    /// a typo among them is not reported. CodeAnalysisRulesTests checks that every rule DacFx has starts with SR.
+    /// </summary>
+    public bool DisablesEverything
+    {
+        get
+        {
+            var last = -1;
+            for (var i = 0; i < _entries.Count; i++)
+            {
+                var (action, pattern) = _entries[i];
+                if (action == CodeAnalysisRuleAction.Disabled && EveryRulePattern.Contains(pattern))
+                {
+                    last = i;
+                }
+            }
+
+            return last >= 0 && _entries.Skip(last + 1).All(e => e.Action == CodeAnalysisRuleAction.Disabled);
+        }
     }
 
     /// <summary>The entries that name no rule of <paramref name="rules"/> (a typo would otherwise be ignored silently).</summary>

@@ -14,6 +14,8 @@ namespace MigrationTasks.SqlServer.Schema;
 /// the DacFx model and its validation (unresolved references at the object's file and line); code analysis; NoWarn
 /// and WarningsAsErrors. Any error leaves no dacpac behind, not even the previous build's. Otherwise the dacpac is
 /// written with the pre- and post-deployment scripts inside, to a temporary name first so it is whole or absent.
+/// Given a <see cref="SchemaModel"/> an earlier build left (the model server's), only the files that changed are
+/// parsed and added again; everything after that runs as in a cold build, so the dacpac and the diagnostics are the same.
 /// </summary>
 public sealed class DacpacBuilder(Reporter reporter)
 {
@@ -21,14 +23,29 @@ public sealed class DacpacBuilder(Reporter reporter)
     private const string PreDeploymentPart = "/predeploy.sql";
     private const string PostDeploymentPart = "/postdeploy.sql";
 
-    public DacpacBuildResult Build(DacpacBuildOptions options)
+    public DacpacBuildResult Build(DacpacBuildOptions options) => Build(options, kept: null);
+
+    /// <param name="kept">
+    /// The model of this project an earlier build left, for this platform; it is updated in place (and not disposed).
+    /// Null: a new model, disposed at the end.
+    /// </param>
+    public DacpacBuildResult Build(DacpacBuildOptions options, SchemaModel? kept)
     {
         var stopwatch = Stopwatch.StartNew();
         var platform = options.Platform ?? SqlServerPlatform.Default;
+        if (kept is not null && (kept.Platform.Name != platform.Name || !kept.Usable))
+        {
+            throw new ArgumentException("the kept model is of another platform, or DacFx refused a file of it", nameof(kept));
+        }
+
+        using var created = kept is null ? new SchemaModel(platform) : null;
+        var schemaModel = kept ?? created!;
         var found = new List<Diagnostic>();
 
         var schemaFiles = options.SchemaFiles.Select(f => SourcePath.Resolve(f, found)).Distinct(StringComparer.Ordinal).ToList();
-        var schema = ReadAndParse(platform, schemaFiles, found);
+        var phases = new PhaseTimes();
+        var schema = ReadAndParse(schemaModel, schemaFiles, found);
+        phases.End("read and parse");
         var variables = SqlCmdVariables(options);
         var preDeployment = ExpandAndParse(platform, options.PreDeploymentScript, variables, found);
         var postDeployment = ExpandAndParse(platform, options.PostDeploymentScript, variables, found);
@@ -42,21 +59,9 @@ public sealed class DacpacBuilder(Reporter reporter)
             return Finish(options, [.. found, noCultures], written: false);
         }
 
-        using var model = new TSqlModel(platform.Version, new TSqlModelOptions { StorageType = DacSchemaModelStorageType.Memory });
-        Diagnostic? refused = null;
-        foreach (var (path, text) in schema)
-        {
-            try
-            {
-                model.AddOrUpdateObjects(text, path, new TSqlObjectOptions());
-            }
-            catch (DacModelException e)
-            {
-                // The problem is in GetModelErrors() with its position; DacFx refuses every later file anyway.
-                refused = Diagnostic.Error(DiagnosticCodes.SchemaModelProblem, $"DacFx refused the file: {e.Message}", path);
-                break;
-            }
-        }
+        var refused = schemaModel.Update(schema);
+        var model = schemaModel.Model;
+        phases.End("model");
 
         found.AddRange(SchemaModelProblems.FromModelErrors(model));
         if (refused is not null && !found.Any(d => d.IsError))
@@ -68,6 +73,8 @@ public sealed class DacpacBuilder(Reporter reporter)
         {
             found.AddRange(SchemaModelProblems.FromValidation(model));
         }
+
+        phases.End("validation");
 
         // Code analysis needs a model without errors: DacFx's analysis fails on one.
         if (!found.Any(d => d.IsError))
@@ -82,6 +89,8 @@ public sealed class DacpacBuilder(Reporter reporter)
             }
         }
 
+        phases.End("analysis");
+
         var diagnostics = (options.Warnings ?? WarningPolicy.None).Apply(found);
         if (diagnostics.Any(d => d.IsError))
         {
@@ -90,6 +99,8 @@ public sealed class DacpacBuilder(Reporter reporter)
 
         var deployment = preDeployment.Select(f => (PreDeploymentPart, f.Text)).Concat(postDeployment.Select(f => (PostDeploymentPart, f.Text)));
         var writeError = Write(model, options, deployment);
+        phases.End("write");
+        schemaModel.LastPhases = phases.ToString();
         if (writeError is not null)
         {
             return Finish(options, [.. diagnostics, writeError], written: false);
@@ -152,7 +163,7 @@ public sealed class DacpacBuilder(Reporter reporter)
     }
 
     /// <summary>Each file's text, parsed by ScriptDom; every syntax error of every file (MIG2010) or unreadable file (MIG2006) into <paramref name="found"/>.</summary>
-    private static List<(string Path, string Text)> ReadAndParse(SqlServerPlatform platform, IEnumerable<string> paths, List<Diagnostic> found)
+    private static List<(string Path, string Text)> ReadAndParse(SchemaModel model, IEnumerable<string> paths, List<Diagnostic> found)
     {
         var files = new List<(string, string)>();
         foreach (var path in paths)
@@ -168,7 +179,7 @@ public sealed class DacpacBuilder(Reporter reporter)
                 continue;
             }
 
-            found.AddRange(TSqlScriptParser.Parse(platform, path, text).Errors);
+            found.AddRange(model.SyntaxErrors(path, text));
             files.Add((path, text));
         }
 
@@ -264,4 +275,19 @@ public sealed class DacpacBuilder(Reporter reporter)
             (null, not null) => " with a post-deployment script",
             _ => "",
         };
+
+    /// <summary>Where a build's time went, for the model server's log and the benchmark.</summary>
+    private sealed class PhaseTimes
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly List<string> _phases = [];
+
+        public void End(string phase)
+        {
+            _phases.Add(string.Create(CultureInfo.InvariantCulture, $"{phase} {_clock.Elapsed.TotalSeconds:0.00} s"));
+            _clock.Restart();
+        }
+
+        public override string ToString() => string.Join(", ", _phases);
+    }
 }

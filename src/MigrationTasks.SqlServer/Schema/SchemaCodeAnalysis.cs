@@ -12,6 +12,11 @@ internal static class SchemaCodeAnalysis
 {
     public static IReadOnlyList<Diagnostic> Run(TSqlModel model, CodeAnalysisRules rules)
     {
+        if (rules.DisablesEverything)
+        {
+            return [];
+        }
+
         var service = new CodeAnalysisServiceFactory().CreateAnalysisService(model, new CodeAnalysisServiceSettings());
         var known = service.GetRules().ToList();
         var unmatched = rules.Unmatched(known.Select(r => (r.RuleId, r.ShortRuleId)).ToList());

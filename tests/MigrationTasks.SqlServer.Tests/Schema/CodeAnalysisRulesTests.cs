@@ -56,4 +56,29 @@ public sealed class CodeAnalysisRulesTests
 
         Assert.That(CodeAnalysisRules.Parse("-SR001;+!SR0016;-XX*;-SR00*").Unmatched(known), Is.EqualTo(new[] { "SR001", "XX*" }));
     }
+
+    [TestCase("-SR*", true)]
+    [TestCase("+!SR0001;-sr*", true)]
+    [TestCase("-*", true)]
+    [TestCase("-Microsoft.Rules.*;-SR0001", true)]
+    [TestCase("-SR*;+SR0001", false)]
+    [TestCase("-SR00*", false)]
+    [TestCase("-SR0001", false)]
+    [TestCase("", false)]
+    public void Every_rule_disabled_is_known_without_asking_DacFx_for_its_rules(string expression, bool everything)
+    {
+        Assert.That(CodeAnalysisRules.Parse(expression).DisablesEverything, Is.EqualTo(everything));
+    }
+
+    [Test]
+    public void Every_rule_DacFx_has_is_named_by_SR_star_so_that_skipping_its_discovery_skips_no_rule()
+    {
+        using var model = new Microsoft.SqlServer.Dac.Model.TSqlModel(Microsoft.SqlServer.Dac.Model.SqlServerVersion.Sql160, new Microsoft.SqlServer.Dac.Model.TSqlModelOptions());
+        var service = new Microsoft.SqlServer.Dac.CodeAnalysis.CodeAnalysisServiceFactory().CreateAnalysisService(model, new Microsoft.SqlServer.Dac.CodeAnalysis.CodeAnalysisServiceSettings());
+        var rules = service.GetRules().ToList();
+
+        Assert.That(rules, Is.Not.Empty);
+        Assert.That(rules.Select(r => r.ShortRuleId), Has.All.StartWith("SR"));
+        Assert.That(rules.Select(r => r.RuleId), Has.All.StartWith("Microsoft.Rules."));
+    }
 }
