@@ -90,9 +90,11 @@ public sealed class StateCache
         else
         {
             how = $"from the cached state after {length} migration(s)";
-            if (length < headLength && length % _checkpointEvery == 0)
+            if (length < headLength && length % _checkpointEvery == 0 && headLength - length > _checkpointEvery / 10)
             {
-                // A checkpoint stays for the next edit of an older migration: the head moves forward on a copy.
+                // A checkpoint stays for the next edit of an older migration: the head moves forward on a copy. Not
+                // when the head only moves a few migrations past it (the inner loop's one new migration): the copy
+                // would cost more than those, and the checkpoint before it stays.
                 var copy = StateName(keys[length]) + "_new";
                 await _server.DropDatabaseAsync(copy, cancellationToken);
                 await _server.CopyDatabaseAsync(state, copy, cancellationToken);
