@@ -16,11 +16,29 @@ namespace MigrationTasks.Core.Tests.Testing;
 [Parallelizable(ParallelScope.All)]
 public sealed class ParallelTestRunTests
 {
+    private static readonly ConcurrentBag<string> Folders = [];
+
+    [OneTimeTearDown]
+    public void DeleteFolders()
+    {
+        foreach (var folder in Folders)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static string NewFolder()
+    {
+        var folder = Directory.CreateTempSubdirectory("migrationtasks-parallel-").FullName;
+        Folders.Add(folder);
+        return folder;
+    }
+
     [Test]
     public async Task Output_and_results_follow_the_paths_whatever_order_the_tests_finish_in()
     {
         var engine = new InMemoryEngine();
-        var folder = Directory.CreateTempSubdirectory("migrationtasks-parallel-").FullName;
+        var folder = NewFolder();
         string[] tests =
         [
             Write(folder, "a_finishes_last.sql", "select nothing"),
@@ -85,7 +103,7 @@ public sealed class ParallelTestRunTests
     public async Task A_session_that_breaks_stops_the_run_with_its_own_exception_and_disposes_every_session_it_opened()
     {
         var engine = new InMemoryEngine();
-        var folder = Directory.CreateTempSubdirectory("migrationtasks-parallel-").FullName;
+        var folder = NewFolder();
         var tests = Enumerable.Range(1, 8).Select(i => Write(folder, $"t{i}.sql", "select nothing")).ToArray();
         var sessions = new List<Session>();
         var broken = new InvalidOperationException("the connection was lost");
