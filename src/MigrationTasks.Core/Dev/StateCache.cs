@@ -64,9 +64,9 @@ public sealed class StateCache
     }
 
     /// <summary>
-    /// Proves the chain and returns the name of the head state's database (the caller holds the server, and with it
-    /// the state folder's lock: see <see cref="DevDatabase"/>) (to reset a throwaway dev database from).
-    /// Throws the migration's diagnostic (MIG7003-style, at its file and line) when one fails.
+    /// Proves the chain and returns the name of the head state's database, to reset a throwaway dev database from.
+    /// The caller holds the server, and with it the state folder's lock (see <see cref="DevDatabase"/>). Throws the
+    /// failing migration's diagnostic (MIG2004 at its file and line) when one fails.
     /// </summary>
     /// <param name="fromScratch">Ignore every cached state and build the head from an empty database.</param>
     public async Task<string> ProveAsync(IReadOnlyList<(MigrationFile File, PreparedScript Script)> migrations, bool fromScratch, CancellationToken cancellationToken)
@@ -119,7 +119,10 @@ public sealed class StateCache
         return head;
     }
 
-    /// <summary>Applies chain[from..to) to the state in place, then checks that its history is exactly that prefix.</summary>
+    /// <summary>
+    /// Applies chain[from..to) to the state in place. The state holds exactly chain[0..from) (its name is that
+    /// prefix's key, and its history was checked against it), so the planner's pending list is exactly the rest.
+    /// </summary>
     private async Task AdvanceAsync(
         string state,
         IReadOnlyList<(MigrationFile File, PreparedScript Script)> migrations,
