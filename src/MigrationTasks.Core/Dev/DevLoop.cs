@@ -71,9 +71,24 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         }
         else if (await dev.StartLocalServerAsync(reporter, cancellationToken) is { } server)
         {
-            var head = await new StateCache(engine, server, options.StateDirectory, reporter).ProveAsync(migrations, options.FullValidation, cancellationToken);
+            string head;
+            try
+            {
+                head = await new StateCache(engine, server, options.StateDirectory, reporter).ProveAsync(migrations, options.FullValidation, cancellationToken);
+            }
+            catch (DiagnosticException failed) when (!dev.IsThrowaway)
+            {
+                // The local server is not the shared one: it may lack a role, an extension or a version the shared
+                // server has, on which the migrations rely. The proof that counts is then a shadow beside dev.
+                var first = failed.Diagnostics[0];
+                reporter.Info($"The proof on the local throwaway server failed ({first.Code}" + (first.File is null ? "" : $" at {Path.GetFileName(first.File)}") +
+                              $"); it runs again on a shadow beside {dev.Database.DisplayName}, whose server may have a role, extension or version the local one lacks.");
+                await ValidateOnShadowAsync(dev.Database, migrations, new MigrationRunner(reporter), context, options, cancellationToken);
+                head = "";
+            }
+
             // An empty throwaway dev database starts as a copy of the proven state: cheaper than applying it all again.
-            if (reset || (dev.IsThrowaway && empty))
+            if (dev.IsThrowaway && (reset || empty))
             {
                 await dev.ResetFromAsync(head, cancellationToken);
                 reporter.Info($"{dev.Database.DisplayName}: copied from the proven state (every migration but the newest).");

@@ -106,6 +106,24 @@ public sealed class StateCacheTests
     }
 
     [Test]
+    public async Task A_migration_relying_on_what_only_the_shared_server_has_is_proven_on_a_shadow_beside_dev()
+    {
+        // Roles are the server's, not the database's: the shared server has this one, the local throwaway one not.
+        var role = "reporting_" + Guid.NewGuid().ToString("N")[..12];
+        var shared = await PostgresServer.CreateDatabaseAsync();
+        await PostgresServer.QueryAsync(shared, $"CREATE ROLE {role}; SELECT 1");
+        using var project = Project.Create(2);
+        Assert.That((await project.DeployAsync(shared)).Problems, Is.Empty);
+
+        project.Write("V3__grant.sql", $"GRANT SELECT ON t1 TO {role};");
+        var (problems, output) = await project.DeployAsync(shared);
+
+        Assert.That(problems, Is.Empty, output);
+        Assert.That(output, Does.Contain("The proof on the local throwaway server failed (MIG2004 at V3__grant.sql); it runs again on a shadow beside"));
+        Assert.That(await PostgresServer.QueryAsync(shared, "SELECT count(*) FROM migrationtasks.history"), Is.EqualTo(new[] { new[] { "3" } }));
+    }
+
+    [Test]
     public async Task A_failing_newest_migration_fails_at_its_line_and_leaves_the_cached_state_and_dev_as_they_were()
     {
         using var project = Project.Create(4);
