@@ -21,7 +21,7 @@ public sealed class ParallelTestRunTests
     [OneTimeTearDown]
     public void DeleteFolders()
     {
-        foreach (var folder in Folders)
+        foreach (var folder in Folders.Where(Directory.Exists))
         {
             Directory.Delete(folder, recursive: true);
         }
