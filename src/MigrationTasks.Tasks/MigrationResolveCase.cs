@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Microsoft.Build.Framework;
+using MigrationTasks.Common;
 using Microsoft.Build.Utilities;
 
 namespace MigrationTasks.Tasks
@@ -32,7 +33,7 @@ namespace MigrationTasks.Tasks
         private static ITaskItem Resolve(ITaskItem item)
         {
             var path = item.GetMetadata("FullPath");
-            if (File.Exists(path) || !(FindIgnoringCase(path) is string actual))
+            if (File.Exists(path) || !(CaseInsensitivePath.Find(path) is string actual))
             {
                 return item;
             }
@@ -40,44 +41,6 @@ namespace MigrationTasks.Tasks
             var resolved = new TaskItem(item);
             resolved.ItemSpec = actual;
             return resolved;
-        }
-
-        private static string? FindIgnoringCase(string path)
-        {
-            var root = Path.GetPathRoot(path);
-            if (string.IsNullOrEmpty(root))
-            {
-                return null;
-            }
-
-            var current = root;
-            foreach (var segment in path.Substring(root.Length).Split(new[] { Path.DirectorySeparatorChar }, StringSplitOptions.RemoveEmptyEntries))
-            {
-                var exact = Path.Combine(current, segment);
-                if (Directory.Exists(exact) || File.Exists(exact))
-                {
-                    current = exact;
-                    continue;
-                }
-
-                if (!Directory.Exists(current))
-                {
-                    return null;
-                }
-
-                var matches = Directory.EnumerateFileSystemEntries(current)
-                    .Where(e => string.Equals(Path.GetFileName(e), segment, StringComparison.OrdinalIgnoreCase))
-                    .Take(2)
-                    .ToList();
-                if (matches.Count != 1)
-                {
-                    return null;
-                }
-
-                current = matches[0];
-            }
-
-            return File.Exists(current) ? current : null;
         }
     }
 }

@@ -1,3 +1,4 @@
+using MigrationTasks.Common;
 using MigrationTasks.Diagnostics;
 
 namespace MigrationTasks.SqlServer.Schema;
@@ -21,7 +22,7 @@ internal static class SourcePath
             return path;
         }
 
-        var actual = FindIgnoringCase(path);
+        var actual = CaseInsensitivePath.Find(path);
         if (actual is null)
         {
             return path;
@@ -39,37 +40,4 @@ internal static class SourcePath
     /// <summary>A path written on Windows (<c>..\Scripts\Seed.sql</c>) in this platform's separators.</summary>
     public static string Normalize(string path) =>
         Path.DirectorySeparatorChar == '/' ? path.Replace('\\', '/') : path;
-
-    private static string? FindIgnoringCase(string path)
-    {
-        var root = Path.GetPathRoot(path)!;
-        var current = root;
-        foreach (var segment in path[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var exact = Path.Combine(current, segment);
-            if (Directory.Exists(exact) || File.Exists(exact))
-            {
-                current = exact;
-                continue;
-            }
-
-            if (!Directory.Exists(current))
-            {
-                return null;
-            }
-
-            var matches = Directory.EnumerateFileSystemEntries(current)
-                .Where(e => string.Equals(Path.GetFileName(e), segment, StringComparison.OrdinalIgnoreCase))
-                .Take(2)
-                .ToList();
-            if (matches.Count != 1)
-            {
-                return null;
-            }
-
-            current = matches[0];
-        }
-
-        return File.Exists(current) ? current : null;
-    }
 }
