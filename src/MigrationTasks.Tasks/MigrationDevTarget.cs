@@ -54,22 +54,9 @@ namespace MigrationTasks.Tasks
         public override bool Execute()
         {
             var text = "dev target: " + Describe(Environment.GetEnvironmentVariable(ConnectionVariable)) + "\n";
-            try
+            if (StateFile.WriteIfChanged(Log, OutputFile, text, "the dev target file"))
             {
-                if (File.Exists(OutputFile) && File.ReadAllText(OutputFile) == text)
-                {
-                    return true;
-                }
-
-                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(OutputFile)));
-                File.WriteAllText(OutputFile, text, new UTF8Encoding(false));
                 Log.LogMessage(MessageImportance.Low, $"The dev target named by {ConnectionVariable} is new or changed: the dev deploy and the database tests run again.");
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                // MIG1008 is DiagnosticCodes.StateFileUnwritable; this assembly references no Core (design §2).
-                Log.LogError(null, "MIG1008", null, OutputFile, 0, 0, 0, 0,
-                    $"cannot write the dev target file {OutputFile}: {e.Message}. Check that obj/ is writable, or delete it and build again.");
             }
 
             return !Log.HasLoggedErrors;

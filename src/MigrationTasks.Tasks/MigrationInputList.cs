@@ -44,22 +44,9 @@ namespace MigrationTasks.Tasks
                 text.Append(file).Append('\t').Append(HashOf(file)).Append('\n');
             }
 
-            try
+            if (StateFile.WriteIfChanged(Log, OutputFile, text.ToString(), "the input list"))
             {
-                if (File.Exists(OutputFile) && File.ReadAllText(OutputFile) == text.ToString())
-                {
-                    return true;
-                }
-
-                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(OutputFile)));
-                File.WriteAllText(OutputFile, text.ToString(), new UTF8Encoding(false));
                 Log.LogMessage(MessageImportance.Low, $"The inputs listed in {OutputFile} changed: the steps that take them run again.");
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                // MIG1008 is DiagnosticCodes.StateFileUnwritable; this assembly references no Core (design §2).
-                Log.LogError(null, "MIG1008", null, OutputFile, 0, 0, 0, 0,
-                    $"cannot write the input list {OutputFile}: {e.Message}. Check that obj/ is writable, or delete it and build again.");
             }
 
             return !Log.HasLoggedErrors;
