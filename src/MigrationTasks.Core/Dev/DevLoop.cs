@@ -52,9 +52,7 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         }
         catch (DiagnosticException refused) when (dev.IsThrowaway)
         {
-            var first = refused.Diagnostics[0];
-            reporter.Info($"The throwaway dev database's history is not a prefix of the project's ({first.Code}" +
-                          (first.File is null ? "" : $" at {Path.GetFileName(first.File)}") + "); it is reset from the proven state instead.");
+            reporter.Info($"The throwaway dev database's history is not a prefix of the project's ({CodeAndFile(refused)}); it is reset from the proven state instead.");
             reset = true;
         }
 
@@ -71,27 +69,23 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
         }
         else if (await dev.StartLocalServerAsync(reporter, cancellationToken) is { } server)
         {
-            string head;
             try
             {
-                head = await new StateCache(engine, server, options.StateDirectory, reporter).ProveAsync(migrations, options.FullValidation, cancellationToken);
+                var head = await new StateCache(engine, server, options.StateDirectory, reporter).ProveAsync(migrations, options.FullValidation, cancellationToken);
+                // An empty throwaway dev database starts as a copy of the proven state: cheaper than applying it all again.
+                if (dev.IsThrowaway && (reset || empty))
+                {
+                    await dev.ResetFromAsync(head, cancellationToken);
+                    reporter.Info($"{dev.Database.DisplayName}: copied from the proven state (every migration but the newest).");
+                }
             }
             catch (DiagnosticException failed) when (!dev.IsThrowaway)
             {
                 // The local server is not the shared one: it may lack a role, an extension or a version the shared
                 // server has, on which the migrations rely. The proof that counts is then a shadow beside dev.
-                var first = failed.Diagnostics[0];
-                reporter.Info($"The proof on the local throwaway server failed ({first.Code}" + (first.File is null ? "" : $" at {Path.GetFileName(first.File)}") +
-                              $"); it runs again on a shadow beside {dev.Database.DisplayName}, whose server may have a role, extension or version the local one lacks.");
+                reporter.Info($"The proof on the local throwaway server failed ({CodeAndFile(failed)}); it runs again on a shadow beside " +
+                              $"{dev.Database.DisplayName}, whose server may have a role, extension or version the local one lacks.");
                 await ValidateOnShadowAsync(dev.Database, migrations, new MigrationRunner(reporter), context, options, cancellationToken);
-                head = "";
-            }
-
-            // An empty throwaway dev database starts as a copy of the proven state: cheaper than applying it all again.
-            if (dev.IsThrowaway && (reset || empty))
-            {
-                await dev.ResetFromAsync(head, cancellationToken);
-                reporter.Info($"{dev.Database.DisplayName}: copied from the proven state (every migration but the newest).");
             }
         }
         else
@@ -111,6 +105,10 @@ public sealed class DevLoop(IMigrationEngine engine, Reporter reporter)
             await RunTestsAsync(dev, options, thenTests, cancellationToken);
         }
     }
+
+    /// <summary>"MIG7001 at V5__x.sql": the first diagnostic's code and file, for a line that says what happens instead.</summary>
+    private static string CodeAndFile(DiagnosticException e) =>
+        e.Diagnostics[0].Code + (e.Diagnostics[0].File is { } file ? $" at {Path.GetFileName(file)}" : "");
 
     private async Task<bool> IsEmptyAsync(ITargetDatabase database, CancellationToken cancellationToken) =>
         (await database.ReadHistoryAsync(cancellationToken)).Count == 0 && (await database.ReadSchemaAsync(cancellationToken)).Objects.All(engine.IsBuiltIn);
