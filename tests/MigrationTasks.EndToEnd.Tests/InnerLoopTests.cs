@@ -46,6 +46,21 @@ public sealed class InnerLoopTests
     }
 
     [Test]
+    public async Task Publish_proves_every_migration_from_an_empty_database_whatever_the_cache_holds()
+    {
+        var project = await DatabaseProject.FromSampleAsync("PgShop");
+        var (built, builtOutput) = await project.BuildAsync(null, "-c", "Release");
+        Assert.That(built, Is.EqualTo(0), builtOutput);
+        Assert.That(builtOutput, Does.Not.Contain("(full validation)"));
+
+        var (published, publishOutput) = await project.PublishAsync(null, "-p:MigrationBaseline=");
+
+        Assert.That(published, Is.EqualTo(0), publishOutput);
+        Assert.That(publishOutput, Does.Contain("Shadow: every migration proven from an empty database (full validation)"),
+            "publish does not rest on the cached state the build before it left");
+    }
+
+    [Test]
     public async Task Touching_every_file_without_changing_it_starts_no_process_and_a_changed_byte_does()
     {
         var project = await DatabaseProject.FromSampleAsync("PgShop");
